@@ -1,0 +1,116 @@
+"""The activation registry, and gamma = sup_z |phi'(z)| derived from each formula.
+
+gamma is never typed in: it comes from the critical points of phi' (where
+phi'' = 0), the second-derivative test there, and the limits of |phi'| at
++-infinity, and is then confirmed by a second route, ``sympy.maximum``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+import sympy as sp
+
+from .errors import ConfigError, GradproofError
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An elementwise activation phi, given as a SymPy formula in one real variable."""
+
+    name: str
+    title: str
+    formula: Callable[[sp.Expr], sp.Expr]
+
+    def expression(self, z: sp.Expr) -> sp.Expr:
+        """phi(z) as a SymPy expression."""
+        return self.formula(z)
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    activation.name: activation
+    for activation in (
+        Activation("sigmoid", "logistic sigmoid", lambda z: 1 / (1 + sp.exp(-z))),
+        Activation("tanh", "hyperbolic tangent", sp.tanh),
+    )
+}
+
+
+def activation(name: str) -> Activation:
+    """The registered activation called ``name``."""
+    try:
+        return ACTIVATIONS[name]
+    except KeyError:
+        raise ConfigError("--activation", name, sorted(ACTIVATIONS)) from None
+
+
+@dataclass(frozen=True)
+class CriticalPoint:
+    """A zero z* of phi'' with the values the second-derivative test reads there."""
+
+    point: sp.Expr
+    value: sp.Expr  # phi'(z*)
+    third: sp.Expr  # phi'''(z*): negative means a local maximum of phi'
+    output: sp.Expr  # phi(z*)
+
+    @property
+    def is_maximum(self) -> bool:
+        return bool(self.third.is_negative)
+
+
+@dataclass(frozen=True)
+class GammaDerivation:
+    """How gamma = sup |phi'| was found for one activation, every intermediate kept."""
+
+    activation: Activation
+    variable: sp.Symbol
+    phi: sp.Expr
+    first: sp.Expr
+    second: sp.Expr
+    critical: tuple[CriticalPoint, ...]
+    limits: tuple[sp.Expr, sp.Expr]  # lim |phi'| at -oo and +oo
+    gamma: sp.Expr
+    argmax: sp.Expr | None  # None when the supremum is not attained
+    maximum_route: sp.Expr  # sympy.maximum(|phi'|, z, Reals): the confirming route
+
+
+def _critical_points(second: sp.Expr, z: sp.Symbol, name: str) -> tuple[sp.Expr, ...]:
+    points = sp.solveset(second, z, sp.S.Reals)
+    if not isinstance(points, sp.FiniteSet):
+        raise GradproofError(f"cannot derive gamma for {name!r}: phi'' = 0 on {points}, not a finite set")
+    return tuple(sorted(points, key=sp.default_sort_key))
+
+
+@cache
+def derive_gamma(name: str, variable: str = "z") -> GammaDerivation:
+    """Derive gamma for the activation ``name``: critical points, second-derivative test, limits."""
+    act = activation(name)
+    z = sp.Symbol(variable, real=True)
+    phi = act.expression(z)
+    first, second, third = sp.diff(phi, z), sp.factor(sp.diff(phi, z, 2)), sp.diff(phi, z, 3)
+    critical = tuple(
+        CriticalPoint(c, sp.simplify(first.subs(z, c)), sp.simplify(third.subs(z, c)), sp.simplify(phi.subs(z, c))) for c in _critical_points(second, z, name)
+    )
+    limits = (sp.limit(sp.Abs(first), z, -sp.oo), sp.limit(sp.Abs(first), z, sp.oo))
+    candidates = [sp.Abs(c.value) for c in critical if c.is_maximum or c.third.is_positive and c.value.is_negative]
+    gamma = sp.Max(*candidates, *limits)
+    attained = [c.point for c in critical if sp.Abs(c.value) == gamma]
+    return GammaDerivation(
+        activation=act,
+        variable=z,
+        phi=phi,
+        first=first,
+        second=second,
+        critical=critical,
+        limits=limits,
+        gamma=gamma,
+        argmax=attained[0] if attained else None,
+        maximum_route=sp.maximum(sp.Abs(first), z, sp.S.Reals),
+    )
+
+
+def gamma(name: str) -> sp.Expr:
+    """gamma = sup_z |phi'(z)| for the registered activation ``name``, exact (1/4 for sigmoid, 1 for tanh)."""
+    return derive_gamma(name).gamma

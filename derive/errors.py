@@ -1,0 +1,28 @@
+"""The one exception family of gradproof: bad input, and a check that failed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class GradproofError(Exception):
+    """Base class of every error gradproof raises on purpose."""
+
+
+class ConfigError(GradproofError, ValueError):
+    """A user-supplied value is not allowed; the message names it and the allowed ones."""
+
+    def __init__(self, option: str, value: object, allowed: str | Iterable[str]) -> None:
+        allowed_text = allowed if isinstance(allowed, str) else ", ".join(allowed)
+        super().__init__(f"{option}: {value!r} is not allowed (allowed: {allowed_text})")
+        self.option = option
+        self.value = value
+
+
+class CheckFailed(GradproofError):
+    """A derivation step did not survive its check: the build stops, nothing is written."""
+
+    def __init__(self, step: str, reason: str) -> None:
+        super().__init__(f"step {step!r} failed its check: {reason}")
+        self.step = step
+        self.reason = reason

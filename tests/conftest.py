@@ -1,0 +1,39 @@
+"""Shared fixtures: one derivation per session (it takes seconds), golden regeneration, Hypothesis profiles."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+import pytest
+from hypothesis import settings
+
+import derive
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_profiles = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["hypothesis"]["profiles"]
+for _name, _options in _profiles.items():
+    _options = {k: (None if v == "none" else v) for k, v in _options.items()}
+    settings.register_profile(_name, **_options)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--regen-golden", action="store_true", help="rewrite output/ and tests/golden/ instead of comparing")
+
+
+@pytest.fixture(scope="session")
+def regen(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--regen-golden"))
+
+
+@pytest.fixture(scope="session")
+def derivation() -> derive.Derivation:
+    return derive.build()
+
+
+@pytest.fixture(scope="session")
+def files(derivation: derive.Derivation) -> dict[str, str]:
+    return derive.render(derivation)

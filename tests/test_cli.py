@@ -1,0 +1,58 @@
+"""The command line: writes, --check, bad input (exit 2, one line), a failed check writes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+from derive.__main__ import cli
+from derive.chain import Statements
+from derive.expressions import Jacobian
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_committed_output_passes_check() -> None:
+    assert cli(["--out", str(ROOT / "output"), "--check", "--quiet"]) == 0
+
+
+def test_write_then_check_then_stale(tmp_path: Path) -> None:
+    assert cli(["--out", str(tmp_path), "--format", "md", "--quiet"]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["gradproof.md"]
+    assert cli(["--out", str(tmp_path), "--format", "md", "--check", "--quiet"]) == 0
+    (tmp_path / "gradproof.md").write_text("edited")
+    assert cli(["--out", str(tmp_path), "--format", "md", "--check", "--quiet"]) == 1
+    assert (tmp_path / "gradproof.md").read_text() == "edited"  # --check writes nothing
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--dim", "0"], "--dim: 0 is not allowed (allowed: an integer from 1 to"),
+        (["--lag", "0"], "--lag: 0 is not allowed"),
+        (["--activation", "relu"], "--activation: 'relu' is not allowed (allowed: sigmoid, tanh)"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli([*args, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_unwritable_out_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert cli(["--out", str(blocker / "sub"), "--quiet", "--format", "md"]) == 2
+    assert "--out" in capsys.readouterr().err
+
+
+def test_a_failed_check_names_the_step_and_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "gradproof.md").write_text("previous")
+    wrong = property(lambda self: sp.Eq(Jacobian(self.model.a_j, self.model.s_prev), self.model.W.T, evaluate=False))
+    monkeypatch.setattr(Statements, "weight", wrong)
+    assert cli(["--out", str(tmp_path), "--quiet"]) == 3
+    assert "step 'weight' failed its check" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gradproof.md"]
+    assert (tmp_path / "gradproof.md").read_text() == "previous"

@@ -1,0 +1,72 @@
+"""Filters as plain functions, and the shape of each output."""
+
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+from derive.printing import latex
+from derive.render import environment, md_escape, tex_escape
+
+
+def test_tex_escape_escapes_every_special() -> None:
+    assert tex_escape(r"50% of $x_1 & {y} #2 ~ a^b \ ") == (r"50\% of \$x\_1 \& \{y\} \#2 \textasciitilde{} a\^{}b \textbackslash{} ")
+
+
+@given(st.text())
+def test_tex_escape_leaves_no_bare_special(text: str) -> None:
+    escaped = tex_escape(text)
+    stripped = re.sub(r"\\textbackslash\{\}|\\textasciitilde\{\}|\\\^\{\}|\\[{}$&#_%]", "", escaped)
+    assert not set("\\{}$&#^_%~") & set(stripped)
+
+
+def test_md_escape() -> None:
+    assert md_escape("a_b *c* |d|") == r"a\_b \*c\* \|d\|"
+
+
+def test_environment_is_strict_and_latex_safe() -> None:
+    env = environment()
+    assert env.from_string(r"\frac{a}{b} ((( x ))) {% raw %}").render(x=1) == r"\frac{a}{b} 1 {% raw %}"
+    try:
+        env.from_string("((( missing )))").render()
+    except Exception as error:  # noqa: BLE001
+        assert "missing" in str(error)
+    else:
+        raise AssertionError("StrictUndefined did not raise")
+
+
+def test_printer_forms() -> None:
+    d = sp.Symbol("d")
+    a = sp.MatrixSymbol("a_{j}", d, 1)
+    f = sp.Function(r"\sigma'")
+    u = sp.Symbol("u")
+    assert latex(sp.DiagMatrix(a.applyfunc(sp.Lambda(u, f(u))))) == r"\operatorname{diag}\left(\sigma'(a_{j})\right)"
+    assert latex(sp.MatrixSymbol("W", 3, 3)[0, 1]) == "W_{12}"
+    assert latex(sp.MatrixSymbol("a_{j}", 3, 1)[2, 0]) == "a_{j,3}"
+
+
+def test_markdown_has_no_labels_and_balanced_math(files: dict[str, str]) -> None:
+    md = files["gradproof.md"]
+    assert r"\label" not in md and r"\eqref" not in md
+    assert md.count("$$") % 2 == 0
+    for line in md.splitlines():
+        if line.startswith("$$"):
+            continue
+        assert line.replace(r"\$", "").count("$") % 2 == 0, line
+
+
+def test_tex_has_one_numbered_equation_per_step(files: dict[str, str], derivation) -> None:  # noqa: ANN001
+    tex = files["gradproof.tex"]
+    labels = re.findall(r"\\begin\{equation\}\\label\{gp:([a-z-]+)\}", tex)
+    assert labels == [step.label for step in derivation.steps]
+    for ref in re.findall(r"\\eqref\{gp:([a-z-]+)\}", tex):
+        assert ref in labels
+
+
+def test_fragment_has_no_preamble_and_lists_packages(files: dict[str, str]) -> None:
+    fragment = files["gradproof-fragment.tex"]
+    assert r"\documentclass" not in fragment and r"\begin{document}" not in fragment
+    assert "%   \\usepackage{amsmath}" in fragment
