@@ -8,6 +8,8 @@ into the LaTeX and Markdown files of output/.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sympy as sp
 
 from .activations import ACTIVATIONS, derive_gamma, gamma
@@ -80,17 +82,22 @@ def conventions(model: General) -> tuple[Prose, ...]:
     )
 
 
-def build(config: Config | None = None) -> Derivation:
-    """Derive and check statements 1 to 10 for ``config``; raises CheckFailed naming a step that fails."""
+def build(config: Config | None = None, progress: Callable[[str], None] | None = None) -> Derivation:
+    """Derive and check statements 1 to 10 for ``config``; raises CheckFailed naming a step that fails.
+
+    ``progress``, if given, is called with a line before each check (they can take minutes for large d).
+    """
     config = config or Config()
+    say = progress or (lambda message: None)
     model = General(notation(config.notation))
     instance = Instance(model, config.dim, config.input_dim)
     statements = Statements(model)
     pairs = (model.generic, *(model.concrete(name) for name in config.activations))
+    say(f"deriving gamma (statement 6) for {', '.join(config.activations)}")
     gammas = tuple(derive_gamma(name, model.notation.variable) for name in config.activations)
     product = statements.product.rhs
     steps = (
-        *chain_steps(statements, instance, pairs, config.lag),
+        *chain_steps(statements, instance, pairs, config.lag, say),
         gamma_step(model, gammas),
         *cited_steps(model, product),
     )

@@ -47,7 +47,7 @@ def cli(args: Sequence[str] | None = None) -> int:
     try:
         config = Config(dim=options.dim, lag=options.lag, activations=tuple(options.activation or ACTIVATIONS))
         say(f"deriving and checking statements 1-10 (d = {config.dim}, t-k = {config.lag}, {', '.join(config.activations)})")
-        files = render(build(config), options.format)
+        files = render(build(config, progress=lambda line: say(f"  {line}")), options.format)
         if options.check:
             differ = stale(options.out, files)
             for name in differ:

@@ -254,16 +254,22 @@ def _cases(instance: Instance, pairs: Sequence[ActivationPair], lag: str) -> tup
     return tuple(f"d = {instance.dim}, {lag}, {pair.label}" for pair in pairs)
 
 
-def chain_steps(st: Statements, instance: Instance, pairs: Sequence[ActivationPair], lag: int) -> tuple[Step, ...]:
+def _silent(message: str) -> None:
+    """The default progress callback: say nothing."""
+
+
+def chain_steps(st: Statements, instance: Instance, pairs: Sequence[ActivationPair], lag: int, progress: Callable[[str], None] = _silent) -> tuple[Step, ...]:
     """Statements 1 to 5, each checked now; a failed check raises CheckFailed naming the step."""
     m, n = st.model, st.model.notation
     t, k = st.idx.t, st.idx.k
+    progress("checking statement 1 (bptt-sum): total derivative against the sum over k")
     bptt = check_bptt_sum(st.bptt_sum, st, instance, pairs, lag)
+    progress("checking statement 2 (product): Jacobian of the unrolled map against the ordered product")
     product = check_product(st.product, st, instance, pairs, 1, 1 + lag)
-    evidence = {
-        name: check_matrix(getattr(st, attr), getattr(st, attr).lhs, CASES[name], m, instance, pairs)
-        for name, attr in (("diagonal", "diagonal"), ("weight", "weight"), ("per-step", "per_step"))
-    }
+    evidence = {}
+    for number, name, attr in ((3, "diagonal", "diagonal"), (4, "weight", "weight"), (5, "per-step", "per_step")):
+        progress(f"checking statement {number} ({name}): Matrix.jacobian and matrix calculus")
+        evidence[name] = check_matrix(getattr(st, attr), getattr(st, attr).lhs, CASES[name], m, instance, pairs)
     a = instance.vector("preactivation", "j")
     explicit_diagonal = canonical(a.applyfunc(m.phi).jacobian(a))
     size = f"{instance.dim} x {instance.dim}"
