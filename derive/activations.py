@@ -94,8 +94,8 @@ def derive_gamma(name: str, variable: str = "z") -> GammaDerivation:
         CriticalPoint(c, sp.simplify(first.subs(z, c)), sp.simplify(third.subs(z, c)), sp.simplify(phi.subs(z, c))) for c in _critical_points(second, z, name)
     )
     limits = (sp.limit(sp.Abs(first), z, -sp.oo), sp.limit(sp.Abs(first), z, sp.oo))
-    candidates = [sp.Abs(c.value) for c in critical if c.is_maximum or c.third.is_positive and c.value.is_negative]
-    gamma = sp.Max(*candidates, *limits)
+    # |phi'| is largest at a critical point of phi' or in the limit at +-infinity (phi' is smooth).
+    gamma = sp.Max(*(sp.Abs(c.value) for c in critical), *limits)
     attained = [c.point for c in critical if sp.Abs(c.value) == gamma]
     return GammaDerivation(
         activation=act,

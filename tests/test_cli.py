@@ -56,3 +56,14 @@ def test_a_failed_check_names_the_step_and_writes_nothing(tmp_path: Path, monkey
     assert "step 'weight' failed its check" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gradproof.md"]
     assert (tmp_path / "gradproof.md").read_text() == "previous"
+
+
+def test_output_does_not_depend_on_the_hash_seed() -> None:
+    """A fresh interpreter with another hash seed regenerates the committed output/ byte for byte."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    result = subprocess.run([sys.executable, "-m", "derive", "--check", "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
