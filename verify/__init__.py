@@ -1,5 +1,12 @@
-"""gradproof's numeric side (NumPy + Hypothesis): the Jacobian-chain engine and property checks.
+"""gradproof's numeric side (NumPy): the Jacobian-chain engine and its plain reference.
 
-The numeric engine, strategies and claims are the subject of the next issue; this
-package exists now so that the project installs with its final layout.
+``chain_norms(W, U, b, xs)`` returns ||ds_T/ds_k|| for k = 0 .. T-1 of the RNN
+s_j = phi(W s_{j-1} + U x_j + b); ``chain_log_norms`` their natural logs, finite
+where the norms under- or overflow.
 """
+
+from .activations import NUMERIC, NumericActivation, numeric
+from .engine import chain_log_norms, chain_norms, run
+from .reference import chain_norms_reference
+
+__all__ = ["NUMERIC", "NumericActivation", "chain_log_norms", "chain_norms", "chain_norms_reference", "numeric", "run"]
