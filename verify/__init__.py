@@ -6,7 +6,7 @@ where the norms under- or overflow.
 """
 
 from .activations import NUMERIC, NumericActivation, numeric
-from .engine import chain_log_norms, chain_norms, run
+from .engine import chain_log_norms, chain_log_norms_batched, chain_norms, run
 from .reference import chain_norms_reference
 
-__all__ = ["NUMERIC", "NumericActivation", "chain_log_norms", "chain_norms", "chain_norms_reference", "numeric", "run"]
+__all__ = ["NUMERIC", "NumericActivation", "chain_log_norms", "chain_log_norms_batched", "chain_norms", "chain_norms_reference", "numeric", "run"]

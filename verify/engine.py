@@ -120,3 +120,39 @@ def chain_log_norms(W: Array, U: Array, b: Array, xs: Array, s0: Array | None = 
 def chain_norms(W: Array, U: Array, b: Array, xs: Array, s0: Array | None = None, activation: str = "tanh", ord: Ord = 2) -> Array:
     """||ds_T/ds_k|| for k = 0 .. T-1 (entry T-1 the one-step Jacobian, entry 0 the whole chain)."""
     return np.exp(chain_log_norms(W, U, b, xs, s0, activation, ord))
+
+
+def chain_log_norms_batched(W: Array, U: Array, b: Array, xs: Array, s0: Array | None = None, activation: str = "tanh", ord: Ord = 2) -> Array:
+    """chain_log_norms for a batch of B independent RNNs of one size: W is B x d x d, xs is B x T x m; returns B x T.
+
+    Meant for many small cases at once (property tests, sweeps): every step is one batched
+    matrix product, and the 2-norm is the batched SVD's largest singular value (exact; d is small).
+    """
+    if ord not in ORDS:
+        raise ValueError(f"ord must be one of 2, 1, inf, 'fro'; got {ord!r}")
+    act = numeric(activation)
+    W, U, b, xs = (np.asarray(v, dtype=np.float64) for v in (W, U, b, xs))
+    if W.ndim != 3 or W.shape[1] != W.shape[2] or xs.ndim != 3 or U.shape != (W.shape[0], W.shape[1], xs.shape[2]) or b.shape != W.shape[:2]:
+        raise ValueError(f"batched shapes must be W (B,d,d), U (B,d,m), b (B,d), xs (B,T,m); got {W.shape}, {U.shape}, {b.shape}, {xs.shape}")
+    B, d, T = W.shape[0], W.shape[1], xs.shape[1]
+    s = np.zeros((B, d)) if s0 is None else np.asarray(s0, dtype=np.float64)
+    drive = np.einsum("bdm,btm->btd", U, xs) + b[:, None, :]
+    pre = np.empty((B, T, d))
+    for j in range(T):
+        pre[:, j] = np.einsum("bde,be->bd", W, s) + drive[:, j]
+        s = act.phi(pre[:, j])
+    out = np.empty((B, T))
+    P = np.broadcast_to(np.eye(d), (B, d, d)).copy()
+    log_scale = np.zeros(B)
+    with np.errstate(divide="ignore"):
+        for k in range(T - 1, -1, -1):
+            log_slope = act.log_slope(pre[:, k])
+            top = np.max(log_slope, axis=1)
+            P = (P * np.exp(log_slope - top[:, None])[:, None, :]) @ W
+            peak = np.max(np.abs(P), axis=(1, 2))
+            safe = np.where(peak > 0, peak, 1.0)
+            P /= safe[:, None, None]
+            log_scale = log_scale + top + np.log(peak)
+            norms = np.linalg.svd(P, compute_uv=False)[:, 0] if ord == 2 else np.linalg.norm(P, ord, axis=(1, 2))
+            out[:, k] = log_scale + np.log(norms)
+    return np.where(np.isnan(out), -np.inf, out)

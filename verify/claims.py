@@ -1,0 +1,180 @@
+"""Claims about the chain, true and false, each a function of a case that says whether it holds.
+
+True claims are the property tests of statements 7 to 9 and the tightness of the
+bound; false claims are the variants DESIGN.md says the tool must refute with a
+concrete counterexample: the spectral radius in place of sigma_max, "gamma lambda
+> 1 implies explosion", and the product in the wrong order or with W^T.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import Array, numeric
+from .engine import Ord, chain_log_norms, run
+from .strategies import Case
+
+#: Relative tolerance of the bound per factor, applied in log space: (t-k) * LOG_TOLERANCE.
+LOG_TOLERANCE = 1e-9
+
+
+def jacobians(case: Case) -> list[Array]:
+    """The one-step Jacobians J_1 .. J_T, J_j = diag(phi'(a_j)) W."""
+    slope = numeric(case.activation).slope
+    return [slope(a)[:, None] * case.W for a in run(case.W, case.U, case.b, case.xs, case.s0, case.activation)]
+
+
+def chain(factors: list[Array]) -> Array:
+    """ds_T/ds_0 = J_T ... J_1: later steps on the left."""
+    product = np.eye(factors[0].shape[0])
+    for factor in factors:
+        product = factor @ product
+    return product
+
+
+def matrix_norm(A: Array, ord: Ord = 2) -> float:
+    """||A|| in the chosen norm, scaled first so that tiny or huge entries do not under- or overflow."""
+    peak = float(np.max(np.abs(A))) if A.size else 0.0
+    return 0.0 if peak == 0.0 else peak * float(np.linalg.norm(A / peak, ord))
+
+
+def log_bound_margin(case: Case, ord: Ord = 2) -> float:
+    """max over k of log ||ds_T/ds_k|| - (T-k) log(gamma lambda) - tolerance; <= 0 when statement 9 holds."""
+    gamma = numeric(case.activation).gamma
+    lam = matrix_norm(case.W, ord)
+    logs = chain_log_norms(case.W, case.U, case.b, case.xs, case.s0, case.activation, ord)
+    lags = case.steps - np.arange(case.steps)
+    if lam == 0.0:
+        return 0.0 if np.all(logs == -np.inf) else np.inf
+    margins = logs - lags * np.log(gamma * lam) - LOG_TOLERANCE * lags
+    return float(np.max(margins))
+
+
+def diagonal_norm_bounded(a: Array, activation: str) -> bool:
+    """Statement 7: ||diag(phi'(a))||_2 = max_i |phi'(a_i)| <= gamma."""
+    act = numeric(activation)
+    norm = float(np.linalg.norm(np.diag(act.slope(a)), 2))
+    return bool(np.isclose(norm, np.max(np.abs(act.slope(a))), rtol=1e-14, atol=0.0)) and norm <= act.gamma
+
+
+def submultiplicative(A: Array, B: Array, ord: Ord = 2) -> bool:
+    """Statement 8: ||AB|| <= ||A|| ||B||, up to rounding."""
+    return bool(np.linalg.norm(A @ B, ord) <= np.linalg.norm(A, ord) * np.linalg.norm(B, ord) * (1 + 1e-12) + 1e-300)
+
+
+def tightness_case(activation: str, W: Array, steps: int) -> Case:
+    """The witness of DESIGN.md: inputs chosen so that every a_j = 0 (tanh: s = 0; sigmoid: b = -W 1/2)."""
+    d = W.shape[0]
+    half = 0.5 if activation == "sigmoid" else 0.0
+    s0 = np.full(d, half)
+    return Case(activation, W, np.zeros((d, 1)), -W @ s0, np.zeros((steps, 1)), s0)
+
+
+def tightness_ratio(case: Case) -> float:
+    """||ds_T/ds_0||_2 / (gamma lambda)^T: exactly 1 for W = lambda Q at a_j = 0."""
+    gamma, lam = numeric(case.activation).gamma, float(np.linalg.norm(case.W, 2))
+    log_norm = chain_log_norms(case.W, case.U, case.b, case.xs, case.s0, case.activation)[0]
+    return float(np.exp(log_norm - case.steps * np.log(gamma * lam)))
+
+
+def clip(g: Array, c: float) -> Array:
+    """Gradient clipping g <- g min(1, c / ||g||)."""
+    norm = float(np.linalg.norm(g))
+    return g if norm <= c else g * (c / norm)
+
+
+@dataclass(frozen=True)
+class FalseClaim:
+    """A plausible claim that is wrong; ``holds(case)`` is what a counterexample makes False."""
+
+    name: str
+    statement: str
+    holds: Callable[[Case], bool]
+    numbers: Callable[[Case], dict[str, float]]
+
+
+def _spectral(case: Case) -> dict[str, float]:
+    gamma = numeric(case.activation).gamma
+    rho = float(np.max(np.abs(np.linalg.eigvals(case.W))))
+    norm = float(np.linalg.norm(chain(jacobians(case)), 2))
+    return {"norm": norm, "rho": rho, "claimed bound": (gamma * rho) ** case.steps}
+
+
+def _explosion(case: Case) -> dict[str, float]:
+    gamma, lam = numeric(case.activation).gamma, float(np.linalg.norm(case.W, 2))
+    return {"gamma lambda": gamma * lam, "norm": float(np.linalg.norm(chain(jacobians(case)), 2))}
+
+
+def _order(case: Case) -> dict[str, float]:
+    factors = jacobians(case)
+    true = chain(factors)
+    return {
+        "true norm": float(np.linalg.norm(true, 2)),
+        "reversed-order error": float(np.linalg.norm(chain(factors[::-1]) - true, 2)),
+    }
+
+
+def _transposed(case: Case) -> dict[str, float]:
+    factors = jacobians(case)
+    slope = numeric(case.activation).slope
+    swapped = [slope(a)[:, None] * case.W.T for a in run(case.W, case.U, case.b, case.xs, case.s0, case.activation)]
+    true = chain(factors)
+    return {"true norm": float(np.linalg.norm(true, 2)), "W^T error": float(np.linalg.norm(chain(swapped) - true, 2))}
+
+
+def _close(error: float, scale: float) -> bool:
+    return error <= 1e-9 * max(scale, 1e-300) or error == 0.0
+
+
+def _spectral_holds(case: Case) -> bool:
+    n = _spectral(case)
+    return n["norm"] <= n["claimed bound"] * (1 + 1e-9)
+
+
+def _explosion_holds(case: Case) -> bool:
+    n = _explosion(case)
+    return n["gamma lambda"] <= 1 or n["norm"] >= 1
+
+
+def _order_holds(case: Case) -> bool:
+    n = _order(case)
+    return _close(n["reversed-order error"], n["true norm"])
+
+
+def _transposed_holds(case: Case) -> bool:
+    n = _transposed(case)
+    return _close(n["W^T error"], n["true norm"])
+
+
+FALSE_CLAIMS: dict[str, FalseClaim] = {
+    claim.name: claim
+    for claim in (
+        FalseClaim(
+            "spectral-radius",
+            "||ds_t/ds_k||_2 <= (gamma rho(W))^(t-k), with rho the spectral radius",
+            _spectral_holds,
+            _spectral,
+        ),
+        FalseClaim(
+            "explosion",
+            "gamma lambda > 1 implies ||ds_t/ds_k||_2 >= 1 (the gradient explodes)",
+            _explosion_holds,
+            _explosion,
+        ),
+        FalseClaim(
+            "reversed-order",
+            "ds_t/ds_k = J_{k+1} ... J_t (earlier steps on the left)",
+            _order_holds,
+            _order,
+        ),
+        FalseClaim(
+            "transposed",
+            "ds_t/ds_k = prod diag(phi'(a_j)) W^T (W transposed)",
+            _transposed_holds,
+            _transposed,
+        ),
+    )
+}
