@@ -2,11 +2,26 @@
 
 ``chain_norms(W, U, b, xs)`` returns ||ds_T/ds_k|| for k = 0 .. T-1 of the RNN
 s_j = phi(W s_{j-1} + U x_j + b); ``chain_log_norms`` their natural logs, finite
-where the norms under- or overflow.
+where the norms under- or overflow. ``sweep`` checks the bound (gamma lambda)^(T-k)
+on seeded random RNNs; the figure is in ``verify.figure`` (it loads matplotlib).
 """
 
 from .activations import NUMERIC, NumericActivation, numeric
 from .engine import chain_log_norms, chain_log_norms_batched, chain_norms, run
 from .reference import chain_norms_reference
+from .sweep import SweepConfig, SweepResult, Trial, sweep
 
-__all__ = ["NUMERIC", "NumericActivation", "chain_log_norms", "chain_log_norms_batched", "chain_norms", "chain_norms_reference", "numeric", "run"]
+__all__ = [
+    "NUMERIC",
+    "NumericActivation",
+    "SweepConfig",
+    "SweepResult",
+    "Trial",
+    "chain_log_norms",
+    "chain_log_norms_batched",
+    "chain_norms",
+    "chain_norms_reference",
+    "numeric",
+    "run",
+    "sweep",
+]

@@ -1,0 +1,157 @@
+"""The sweep (deterministic, the bound holds, both regimes drawn), its command line, and the byte-reproducible figure."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib as mpl
+import numpy as np
+import pytest
+
+import derive
+from verify import SweepResult, sweep
+from verify.__main__ import cli
+from verify.figure import figure_lines, plot, render
+from verify.sweep import TOLERANCE, SweepConfig
+
+
+@pytest.fixture(scope="module", params=["tanh", "sigmoid"])
+def default_sweep(request: pytest.FixtureRequest) -> SweepResult:
+    defaults = SweepConfig()
+    return sweep(request.param, defaults.dim, defaults.steps, defaults.trials, defaults.seed)
+
+
+def test_the_bound_holds_on_every_lag_check(default_sweep: SweepResult) -> None:
+    assert default_sweep.cases == 200 * 50
+    assert all(row.max_ratio <= 1 + TOLERANCE for row in default_sweep.rows)
+    assert default_sweep.holds and default_sweep.max_ratio == max(row.max_ratio for row in default_sweep.rows)
+
+
+def test_the_default_range_draws_gamma_lambda_on_both_sides_of_1(default_sweep: SweepResult) -> None:
+    low, high = default_sweep.gamma_lambda_range
+    assert low < 1 < high
+    assert 0 < default_sweep.above_one < len(default_sweep.rows)
+
+
+def test_same_seed_same_csv_other_seed_other_csv() -> None:
+    first, second = (sweep("sigmoid", 4, 12, 25, 7).to_csv() for _ in range(2))
+    assert first == second
+    assert sweep("sigmoid", 4, 12, 25, 8).to_csv() != first
+
+
+def test_csv_is_a_header_and_one_exact_row_per_trial() -> None:
+    result = sweep("tanh", 3, 10, 6, 1)
+    table = list(csv.DictReader(io.StringIO(result.to_csv())))
+    assert len(table) == 6 and result.to_csv().count("\n") == 7
+    for record, row in zip(table, result.rows, strict=True):
+        assert (record["activation"], record["dim"], record["steps"], record["seed"]) == ("tanh", "3", "10", "1")
+        assert float(record["gamma_lambda"]) == row.gamma_lambda and float(record["log_norm_T"]) == row.log_norm_T
+        assert 1 <= int(record["lag_at_max"]) <= 10
+
+
+def test_progress_is_called_after_every_trial() -> None:
+    calls: list[tuple[int, int]] = []
+    sweep("tanh", 2, 5, 4, 0, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("relu", 8, 50, 10, 0), "--activation: 'relu' is not allowed (allowed: sigmoid, tanh)"),
+        (("tanh", 0, 50, 10, 0), "--dim: 0 is not allowed (allowed: an integer >= 1)"),
+        (("tanh", 8, 0, 10, 0), "--steps: 0 is not allowed"),
+        (("tanh", 8, 50, 0, 0), "--trials: 0 is not allowed"),
+        (("tanh", 8, 50, 10, -1), "--seed: -1 is not allowed (allowed: an integer >= 0)"),
+        (("tanh", True, 50, 10, 0), "--dim: True is not allowed"),
+        (("tanh", 2.5, 50, 10, 0), "--dim: 2.5 is not allowed"),
+    ],
+)
+def test_bad_arguments_raise_config_error(arguments: tuple[str, int, int, int, int], message: str) -> None:
+    with pytest.raises(derive.ConfigError) as caught:
+        sweep(*arguments)
+    assert str(caught.value).startswith(message)
+
+
+def test_cli_writes_csv_svg_pdf(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert cli(["--trials", "20", "--steps", "10", "--dim", "4", "--seed", "3", "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["sweep.csv", "sweep.pdf", "sweep.svg"]
+    assert (out / "sweep.csv").read_text() == sweep("tanh", 4, 10, 20, 3).to_csv()
+    assert (out / "sweep.svg").read_bytes() == render("svg", "tanh")
+    assert (out / "sweep.pdf").read_bytes().startswith(b"%PDF")
+    captured = capsys.readouterr()
+    assert "lag checks                    200" in captured.out and "bound holds                   yes" in captured.out
+    assert "20/20 trials" in captured.err and "wrote" in captured.err
+
+
+def test_cli_quiet_prints_only_the_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(["--trials", "2", "--steps", "3", "--activation", "sigmoid", "--out", str(tmp_path), "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out.startswith("activation")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--dim", "0"], "error: --dim: 0 is not allowed (allowed: an integer >= 1)"),
+        (["--activation", "relu"], "error: --activation: 'relu' is not allowed (allowed: sigmoid, tanh)"),
+    ],
+)
+def test_cli_bad_input_is_one_line_exit_2(tmp_path: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert cli([*args, "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == message + "\n" and captured.out == ""
+    assert not out.exists()
+
+
+def test_cli_unwritable_out_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert cli(["--trials", "1", "--steps", "2", "--out", str(blocker / "sub"), "--quiet"]) == 2
+    assert capsys.readouterr().err.startswith("error: --out:")
+
+
+def test_figure_lines_hit_their_targets_and_stay_under_the_bound() -> None:
+    for activation in ("tanh", "sigmoid"):
+        lines = figure_lines(activation, dim=5, steps=20, seed=2)
+        assert [line.target for line in lines] == [0.7, 1.0, 1.5]
+        for line in lines:
+            assert line.gamma_lambda == pytest.approx(line.target, rel=1e-12)
+            assert np.all(line.log_norms <= line.log_bound + TOLERANCE)
+
+
+def test_plot_is_byte_reproducible_in_one_process(tmp_path: Path) -> None:
+    for suffix in (".svg", ".pdf"):
+        first, second = plot(tmp_path / f"a{suffix}"), plot(tmp_path / f"b{suffix}")
+        assert first.read_bytes() == second.read_bytes()
+    svg = (tmp_path / "a.svg").read_text()
+    assert "<dc:date>" not in svg and mpl.__version__ not in svg
+    assert b"CreationDate" not in (tmp_path / "a.pdf").read_bytes()
+
+
+def test_plot_ignores_the_callers_rcparams(tmp_path: Path) -> None:
+    plain = render("svg")
+    with mpl.rc_context({"lines.linewidth": 5.0, "font.size": 20.0, "svg.hashsalt": None}):
+        assert render("svg") == plain
+    assert mpl.rcParams["svg.hashsalt"] is None
+
+
+def test_plot_is_byte_reproducible_across_processes(tmp_path: Path) -> None:
+    here = [plot(tmp_path / "here.svg"), plot(tmp_path / "here.pdf")]
+    code = f"from pathlib import Path; from verify.figure import plot; plot(Path({str(tmp_path)!r}) / 'there.svg'); plot(Path({str(tmp_path)!r}) / 'there.pdf')"
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "86400", "PYTHONHASHSEED": "123"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=120)
+    for path in here:
+        assert (tmp_path / f"there{path.suffix}").read_bytes() == path.read_bytes()
+
+
+def test_plot_rejects_other_suffixes(tmp_path: Path) -> None:
+    with pytest.raises(derive.ConfigError, match=r"a file name ending in \.pdf or \.svg"):
+        plot(tmp_path / "figure.png")

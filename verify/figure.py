@@ -1,0 +1,125 @@
+"""The figure of statement 9: measured log ||ds_t/ds_k||_2 against the lag t-k, under its bound (t-k) log(gamma lambda).
+
+One seeded RNN is drawn and its W rescaled so that gamma lambda takes each of
+a few target values; the measured chain is drawn solid and its bound dashed in
+the same colour. The files are byte-reproducible: matplotlib's defaults are
+used whatever the local matplotlibrc says, the SVG ids come from a fixed
+``svg.hashsalt``, and the metadata that would carry a date or a version
+(PDF CreationDate, Creator, Producer; SVG Date, Creator) is left out, so
+SOURCE_DATE_EPOCH makes no difference either. No pyplot: the figure is a bare
+``matplotlib.figure.Figure``, so importing this module never changes the
+caller's backend and no figure is kept alive in pyplot's registry.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib import rc_context, style
+from matplotlib.figure import Figure
+
+from derive import ConfigError
+
+from .activations import Array, numeric
+from .engine import chain_log_norms
+from .sweep import INPUT_DIM, at_least
+
+#: The gamma lambda of each drawn RNN: below, at and above the threshold 1.
+TARGETS = (0.7, 1.0, 1.5)
+FORMATS = ("pdf", "svg")
+
+#: Metadata set to None is left out of the file: no date, no matplotlib version.
+METADATA: dict[str, dict[str, Any]] = {
+    "pdf": {"Creator": None, "Producer": None, "CreationDate": None},
+    "svg": {"Creator": None, "Date": None},
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Line:
+    """One RNN of the figure: its gamma lambda and log ||ds_t/ds_k||_2 for the lags t-k = 1 .. T."""
+
+    target: float
+    gamma_lambda: float
+    log_norms: Array  # entry i is lag i + 1
+
+    @property
+    def lags(self) -> Array:
+        """The lags t-k = 1 .. T."""
+        return np.arange(1, len(self.log_norms) + 1, dtype=np.float64)
+
+    @property
+    def log_bound(self) -> Array:
+        """(t-k) log(gamma lambda), the log of the bound of statement 9."""
+        return self.lags * np.log(self.gamma_lambda)
+
+
+def figure_lines(activation: str = "tanh", dim: int = 16, steps: int = 60, seed: int = 0, targets: tuple[float, ...] = TARGETS) -> tuple[Line, ...]:
+    """The measured chains of one seeded RNN whose W is rescaled to lambda = target / gamma for each target."""
+    gamma = numeric(activation).gamma
+    at_least("--dim", dim, 1)
+    at_least("--steps", steps, 1)
+    at_least("--seed", seed, 0)
+    rng = np.random.default_rng(seed)
+    G = rng.standard_normal((dim, dim))
+    U = rng.standard_normal((dim, INPUT_DIM))
+    b = 0.5 * rng.standard_normal(dim)
+    xs = rng.standard_normal((steps, INPUT_DIM))
+    lines = []
+    for target in targets:
+        W = G * (target / gamma / np.linalg.norm(G, 2))
+        log_norms = chain_log_norms(W, U, b, xs, np.zeros(dim), activation)[::-1]  # reversed: by lag, not by k
+        lines.append(Line(target, gamma * float(np.linalg.norm(W, 2)), log_norms))
+    return tuple(lines)
+
+
+def _draw(lines: tuple[Line, ...], activation: str, dim: int) -> Figure:
+    figure = Figure(figsize=(6.4, 4.4))
+    axes = figure.add_subplot()
+    for index, line in enumerate(lines):
+        colour = f"C{index}"
+        axes.plot(line.lags, line.log_norms, color=colour, label=rf"$\gamma\lambda = {line.target:g}$")
+        axes.plot(line.lags, line.log_bound, color=colour, linestyle="--", linewidth=1.0)
+    axes.plot([], [], color="0.4", linestyle="--", linewidth=1.0, label=r"bound $(t-k)\,\log\gamma\lambda$")
+    axes.set_xlabel(r"lag $t-k$")
+    axes.set_ylabel(r"$\log\|\partial s_t/\partial s_k\|_2$")
+    axes.set_title(rf"{activation} RNN, $d = {dim}$: measured (solid) under the bound (dashed)")
+    axes.legend(loc="lower left")
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    return figure
+
+
+def render(fmt: str, activation: str = "tanh", dim: int = 16, steps: int = 60, seed: int = 0) -> bytes:
+    """The figure as the bytes of a ``fmt`` ("pdf" or "svg") file; the same arguments give the same bytes."""
+    if fmt not in FORMATS:
+        raise ConfigError("figure format", fmt, FORMATS)
+    lines = figure_lines(activation, dim, steps, seed)
+    buffer = io.BytesIO()
+    with style.context("default"), rc_context({"svg.hashsalt": "gradproof", "svg.fonttype": "path"}):
+        _draw(lines, activation, dim).savefig(buffer, format=fmt, metadata=METADATA[fmt])
+    return buffer.getvalue()
+
+
+def plot(path: Path, activation: str = "tanh", dim: int = 16, steps: int = 60, seed: int = 0) -> Path:
+    """Save the figure to ``path``, PDF or SVG by its suffix, atomically (a temporary file, then a rename)."""
+    path = Path(path)
+    if path.suffix not in (".pdf", ".svg"):
+        raise ConfigError("path", str(path), "a file name ending in .pdf or .svg")
+    data = render(path.suffix[1:], activation, dim, steps, seed)
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(name, 0o644)
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return path

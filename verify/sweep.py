@@ -1,0 +1,142 @@
+"""A seeded random sweep of statement 9: ||ds_T/ds_k||_2 <= (gamma lambda)^(T-k) on random RNNs.
+
+Each trial draws, from one ``np.random.default_rng(seed)`` and in this order, a
+scale c ~ Uniform[0.5, 3], G (d x d), U (d x 3), b (d) and xs (T x 3), all
+standard Gaussian but b, which is scaled by 0.5; then W = c G / sqrt(d) and
+s_0 = 0. Since ||G||_2 / sqrt(d) is near 2 for large d, gamma lambda lands on
+both sides of 1. The ratio norm/bound is taken in log space, so chains whose
+norms under- or overflow a float are still compared exactly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from derive import ConfigError
+
+from .activations import NUMERIC, numeric
+from .engine import chain_log_norms
+
+#: Inputs per step (the columns of U and xs).
+INPUT_DIM = 3
+#: The range of the scale c in W = c G / sqrt(d).
+SCALE_RANGE = (0.5, 3.0)
+#: The bound holds when every ratio norm/bound is at most 1 + TOLERANCE (the engine certifies 1e-11).
+TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """What a sweep draws: activation, d, T, the number of trials and the seed. Validated on construction."""
+
+    activation: str = "tanh"
+    dim: int = 8
+    steps: int = 50
+    trials: int = 200
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.activation not in NUMERIC:
+            raise ConfigError("--activation", self.activation, sorted(NUMERIC))
+        at_least("--dim", self.dim, 1)
+        at_least("--steps", self.steps, 1)
+        at_least("--trials", self.trials, 1)
+        at_least("--seed", self.seed, 0)
+
+
+def at_least(option: str, value: object, low: int) -> None:
+    """Raise ConfigError naming ``option`` unless ``value`` is an integer >= ``low``."""
+    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < low:
+        raise ConfigError(option, value, f"an integer >= {low}")
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One random RNN: its scale c, gamma lambda, and how close its chain came to the bound."""
+
+    trial: int
+    scale: float
+    gamma_lambda: float
+    max_ratio: float  # max over k of ||ds_T/ds_k||_2 / (gamma lambda)^(T-k)
+    lag_at_max: int  # the T-k where that maximum is reached
+    log_norm_T: float  # log ||ds_T/ds_0||_2, the whole chain (lag T)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """A finished sweep: its config and one row per trial, in the order they were drawn."""
+
+    config: SweepConfig
+    rows: tuple[Trial, ...]
+
+    @property
+    def cases(self) -> int:
+        """The number of lag checks, trials x T (one per k = 0 .. T-1 of every trial)."""
+        return self.config.trials * self.config.steps
+
+    @property
+    def max_ratio(self) -> float:
+        """The largest norm/bound over every trial and lag; at most 1 when statement 9 holds."""
+        return max(row.max_ratio for row in self.rows)
+
+    @property
+    def holds(self) -> bool:
+        """Whether every lag check satisfied the bound, up to TOLERANCE."""
+        return self.max_ratio <= 1.0 + TOLERANCE
+
+    @property
+    def above_one(self) -> int:
+        """How many trials had gamma lambda > 1, where the bound grows with the lag."""
+        return sum(row.gamma_lambda > 1.0 for row in self.rows)
+
+    @property
+    def gamma_lambda_range(self) -> tuple[float, float]:
+        """The smallest and the largest gamma lambda drawn."""
+        values = [row.gamma_lambda for row in self.rows]
+        return min(values), max(values)
+
+    def to_csv(self) -> str:
+        """The config and every trial as CSV: a header, one row per trial, floats by repr (exact, byte-reproducible)."""
+        config = (self.config.activation, self.config.dim, self.config.steps, self.config.seed)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(("activation", "dim", "steps", "seed", *(field.name for field in fields(Trial))))
+        for row in self.rows:
+            writer.writerow((*config, *(repr(getattr(row, field.name)) for field in fields(Trial))))
+        return buffer.getvalue()
+
+
+def _trial(index: int, rng: np.random.Generator, config: SweepConfig, gamma: float) -> Trial:
+    d, T = config.dim, config.steps
+    scale = float(rng.uniform(*SCALE_RANGE))
+    W = scale * rng.standard_normal((d, d)) / np.sqrt(d)
+    U = rng.standard_normal((d, INPUT_DIM))
+    b = 0.5 * rng.standard_normal(d)
+    xs = rng.standard_normal((T, INPUT_DIM))
+    gamma_lambda = gamma * float(np.linalg.norm(W, 2))
+    log_norms = chain_log_norms(W, U, b, xs, np.zeros(d), config.activation)
+    lags = T - np.arange(T)  # entry k of log_norms is lag T-k
+    log_ratios = log_norms - lags * np.log(gamma_lambda)
+    worst = int(np.argmax(log_ratios))
+    return Trial(index, scale, gamma_lambda, float(np.exp(log_ratios[worst])), int(lags[worst]), float(log_norms[0]))
+
+
+def sweep(activation: str, dim: int, steps: int, trials: int, seed: int, progress: Callable[[int, int], None] | None = None) -> SweepResult:
+    """Check ||ds_T/ds_k||_2 <= (gamma lambda)^(T-k) on ``trials`` seeded random RNNs; same arguments, same result.
+
+    ``progress``, if given, is called as progress(done, trials) after every trial.
+    """
+    config = SweepConfig(activation, dim, steps, trials, seed)
+    gamma = numeric(activation).gamma
+    rng = np.random.default_rng(seed)
+    rows = []
+    for index in range(trials):
+        rows.append(_trial(index, rng, config, gamma))
+        if progress is not None:
+            progress(index + 1, trials)
+    return SweepResult(config, tuple(rows))
