@@ -5,16 +5,31 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import build
 from .activations import ACTIVATIONS
 from .config import MAX_DIM, MAX_LAG, Config
 from .errors import CheckFailed, GradproofError
-from .render import FORMATS, render, stale, write
+from .render import FORMATS, Figures, outputs, stale, write
 
 EXIT_OK, EXIT_STALE, EXIT_USAGE, EXIT_CHECK = 0, 1, 2, 3
+
+
+def generate(config: Config, fmt: str = "all", progress: Callable[[str], None] | None = None) -> dict[str, bytes]:
+    """Every file of output/: the checked derivation, plus the numeric evidence and figure from verify/."""
+    from verify.evidence import gather  # the application entry is the one place derive may use verify
+    from verify.figure import render as figure
+
+    say = progress or (lambda line: None)
+    derivation = build(config, progress=say)
+    say("gathering numeric evidence: random sweeps, tightness witness, refutations (verify/)")
+    evidence = gather(config.activations)
+    activation = "tanh" if "tanh" in config.activations else config.activations[0]
+    say(f"drawing the figure ({activation})")
+    figures = Figures(f"chain-{activation}.pdf", f"chain-{activation}.svg", figure("pdf", activation), figure("svg", activation))
+    return outputs(derivation, fmt, evidence, figures)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -47,7 +62,7 @@ def cli(args: Sequence[str] | None = None) -> int:
     try:
         config = Config(dim=options.dim, lag=options.lag, activations=tuple(options.activation or ACTIVATIONS))
         say(f"deriving and checking statements 1-10 (d = {config.dim}, t-k = {config.lag}, {', '.join(config.activations)})")
-        files = render(build(config, progress=lambda line: say(f"  {line}")), options.format)
+        files = generate(config, options.format, progress=lambda line: say(f"  {line}"))
         if options.check:
             differ = stale(options.out, files)
             for name in differ:

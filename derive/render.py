@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import jinja2
+import numpy as np
+import sympy as sp
 
 from .errors import ConfigError
 from .printing import latex
@@ -40,6 +43,9 @@ _TEX_SPECIALS = {
     "_": r"\_",
     "%": r"\%",
     "~": r"\textasciitilde{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
 }
 _MD_SPECIALS = set("\\`*_[]<>#|$")
 
@@ -66,6 +72,24 @@ def md_prose(items: Prose, numbers: Mapping[str, int]) -> str:
     return "".join(md_escape(item) if isinstance(item, str) else f"({numbers[item.label]})" if isinstance(item, Ref) else f"${latex(item)}$" for item in items)
 
 
+def number(value: float, digits: int = 6) -> str:
+    """A float for math mode: ``digits`` significant digits; powers of ten printed by SymPy (3.6 \\cdot 10^{-15})."""
+    text = f"{float(value):.{digits}g}"
+    return latex(sp.Float(text, digits)) if "e" in text else text
+
+
+def _entry(value: float) -> sp.Expr:
+    return sp.Integer(int(value)) if float(value).is_integer() and abs(value) < 1e15 else sp.Float(f"{float(value):.6g}")
+
+
+def matrix(array: object) -> str:
+    """A NumPy matrix or vector as LaTeX, printed by SymPy (a vector as a transposed row)."""
+    values = np.asarray(array, dtype=float)
+    if values.ndim == 1:
+        return latex(sp.Transpose(sp.ImmutableMatrix([[_entry(v) for v in values]])))
+    return latex(sp.ImmutableMatrix([[_entry(v) for v in row] for row in values]))
+
+
 def environment() -> jinja2.Environment:
     """The one Jinja environment: LaTeX-safe delimiters, StrictUndefined, the report's filters."""
     env = jinja2.Environment(
@@ -82,41 +106,66 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(latex=latex, tex_escape=tex_escape, md_escape=md_escape, tex_prose=tex_prose, md_prose=md_prose)
+    env.filters.update(latex=latex, tex_escape=tex_escape, md_escape=md_escape, tex_prose=tex_prose, md_prose=md_prose, number=number, matrix=matrix)
     return env
 
 
-def render(derivation: Derivation, fmt: str = "all") -> dict[str, str]:
-    """The output files for ``fmt`` (tex, md or all) as {file name: text}."""
+@dataclass(frozen=True)
+class Figures:
+    """The report's figure as PDF (for LaTeX) and SVG (for Markdown), with their file names under figures/."""
+
+    pdf: str
+    svg: str
+    pdf_bytes: bytes
+    svg_bytes: bytes
+
+
+def render(derivation: Derivation, fmt: str = "all", evidence: object | None = None, figures: Figures | None = None) -> dict[str, str]:
+    """The text output files for ``fmt`` (tex, md or all) as {file name: text}; ``evidence`` adds the numerical section."""
     if fmt not in FORMATS:
         raise ConfigError("--format", fmt, FORMATS)
     env = environment()
     numbers = {step.label: step.number for step in derivation.steps}
     packages = env.get_template("packages.tex").render().splitlines()
-    context = {"d": derivation, "numbers": numbers, "packages": packages}
+    context = {"d": derivation, "numbers": numbers, "packages": packages, "evidence": evidence, "figures": figures}
     pairs = [pair for key, group in OUTPUTS.items() if fmt in (key, "all") for pair in group]
     return {name: env.get_template(template).render(context) for template, name in pairs}
 
 
-def stale(out: Path, files: Mapping[str, str]) -> list[str]:
+def outputs(derivation: Derivation, fmt: str = "all", evidence: object | None = None, figures: Figures | None = None) -> dict[str, bytes]:
+    """Every file of output/ for ``fmt``, text and figures, as {relative path: bytes}."""
+    files = {name: text.encode("utf-8") for name, text in render(derivation, fmt, evidence, figures).items()}
+    if figures is not None:
+        if fmt in ("tex", "all"):
+            files[f"figures/{figures.pdf}"] = figures.pdf_bytes
+        if fmt in ("md", "all"):
+            files[f"figures/{figures.svg}"] = figures.svg_bytes
+    return files
+
+
+def stale(out: Path, files: Mapping[str, bytes]) -> list[str]:
     """The names in ``files`` whose copy under ``out`` is missing or differs."""
     return sorted(name for name, text in files.items() if not _same(out / name, text))
 
 
-def _same(path: Path, text: str) -> bool:
+def _same(path: Path, content: bytes) -> bool:
     try:
-        return path.read_bytes() == text.encode("utf-8")
+        return path.read_bytes() == content
     except OSError:
         return False
 
 
-def write(out: Path, files: Mapping[str, str]) -> list[Path]:
-    """Write every file atomically (temporary file in ``out``, then rename); nothing is half-written."""
+def write(out: Path, files: Mapping[str, bytes]) -> list[Path]:
+    """Write every file atomically (temporary file beside it, then rename); nothing is half-written.
+
+    All files are staged before the first rename, so a failure while staging leaves ``out`` as it was.
+    """
     staged: list[tuple[Path, Path]] = []
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        for name, text in files.items():
-            staged.append((_stage(out, text), out / name))
+        for name, content in files.items():
+            final = out / name
+            final.parent.mkdir(parents=True, exist_ok=True)
+            staged.append((_stage(final.parent, content), final))
     except OSError as error:
         discard(temporary for temporary, _ in staged)
         raise ConfigError("--out", str(out), f"a writable directory ({error.strerror})") from None
@@ -125,11 +174,11 @@ def write(out: Path, files: Mapping[str, str]) -> list[Path]:
     return [final for _, final in staged]
 
 
-def _stage(out: Path, text: str) -> Path:
-    handle, name = tempfile.mkstemp(dir=out, prefix=".gradproof-", suffix=".tmp")
+def _stage(directory: Path, content: bytes) -> Path:
+    handle, name = tempfile.mkstemp(dir=directory, prefix=".gradproof-", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(text.encode("utf-8"))
+            stream.write(content)
         os.chmod(name, 0o644)
     except BaseException:
         os.unlink(name)

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import settings
 
 import derive
+from derive.__main__ import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,5 +36,12 @@ def derivation() -> derive.Derivation:
 
 
 @pytest.fixture(scope="session")
-def files(derivation: derive.Derivation) -> dict[str, str]:
-    return derive.render(derivation)
+def outputs() -> dict[str, bytes]:
+    """Every file of output/ for the default configuration, evidence and figures included."""
+    return generate(derive.Config())
+
+
+@pytest.fixture(scope="session")
+def files(outputs: dict[str, bytes]) -> dict[str, str]:
+    """The text files of output/."""
+    return {name: content.decode("utf-8") for name, content in outputs.items() if not name.startswith("figures/")}

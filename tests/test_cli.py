@@ -20,7 +20,7 @@ def test_committed_output_passes_check() -> None:
 
 def test_write_then_check_then_stale(tmp_path: Path) -> None:
     assert cli(["--out", str(tmp_path), "--format", "md", "--quiet"]) == 0
-    assert [p.name for p in tmp_path.iterdir()] == ["gradproof.md"]
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == ["figures", "figures/chain-tanh.svg", "gradproof.md"]
     assert cli(["--out", str(tmp_path), "--format", "md", "--check", "--quiet"]) == 0
     (tmp_path / "gradproof.md").write_text("edited")
     assert cli(["--out", str(tmp_path), "--format", "md", "--check", "--quiet"]) == 1

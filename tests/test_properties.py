@@ -81,9 +81,9 @@ def test_false_claim_is_refuted_with_a_small_counterexample(name: str) -> None:
     numbers = claim.numbers(example)
     if name == "spectral-radius":
         assert numbers["norm"] > numbers["claimed bound"]
-        assert float(np.linalg.norm(example.W, 2)) > numbers["rho"]  # non-normal: sigma_max > rho
+        assert float(np.linalg.norm(example.W, 2)) > numbers["spectral radius"]  # non-normal: sigma_max > rho
     if name == "explosion":
-        assert numbers["gamma lambda"] > 1 > numbers["norm"]
+        assert numbers["gamma times lambda"] > 1 > numbers["norm"]
     if name in ("reversed-order", "transposed"):
         assert not np.allclose(example.W, example.W.T) or name == "reversed-order"
 

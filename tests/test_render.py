@@ -19,8 +19,8 @@ def test_tex_escape_escapes_every_special() -> None:
 @given(st.text())
 def test_tex_escape_leaves_no_bare_special(text: str) -> None:
     escaped = tex_escape(text)
-    stripped = re.sub(r"\\textbackslash\{\}|\\textasciitilde\{\}|\\\^\{\}|\\[{}$&#_%]", "", escaped)
-    assert not set("\\{}$&#^_%~") & set(stripped)
+    stripped = re.sub(r"\\text(backslash|asciitilde|less|greater|bar)\{\}|\\\^\{\}|\\[{}$&#_%]", "", escaped)
+    assert not set("\\{}$&#^_%~<>|") & set(stripped)
 
 
 def test_md_escape() -> None:

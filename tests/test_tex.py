@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from derive.render import write
+
 HAVE_TEX = shutil.which("latexmk") is not None and shutil.which("pdflatex") is not None
 if not HAVE_TEX and os.environ.get("CI"):
     raise RuntimeError("CI is set but latexmk/pdflatex are missing: TeX tests must not skip in CI")
@@ -35,23 +37,25 @@ def _clean(log: str) -> None:
     assert "multiply defined" not in log
 
 
-def test_standalone_compiles(tmp_path: Path, files: dict[str, str]) -> None:
-    (tmp_path / "gradproof.tex").write_text(files["gradproof.tex"])
+def test_standalone_compiles(tmp_path: Path, outputs: dict[str, bytes]) -> None:
+    write(tmp_path, outputs)
     _clean(_latexmk(tmp_path, "gradproof.tex"))
 
 
-def test_fragment_compiles_inside_an_article(tmp_path: Path, files: dict[str, str]) -> None:
-    fragment = files["gradproof-fragment.tex"]
-    (tmp_path / "gradproof-fragment.tex").write_text(fragment)
+def test_fragment_compiles_inside_an_article(tmp_path: Path, outputs: dict[str, bytes]) -> None:
+    """Course notes one directory up: they point \\gradprooffigures at output/figures and \\input the fragment."""
+    write(tmp_path / "output", outputs)
+    fragment = outputs["gradproof-fragment.tex"].decode()
     packages = re.findall(r"^%\s+(\\usepackage\{[^}]*\})$", fragment, re.MULTILINE)
-    assert packages
+    assert r"\usepackage{amsmath}" in packages
     notes = "\n".join(
         [
             r"\documentclass{article}",
             *packages,
+            r"\newcommand{\gradprooffigures}{output/figures}",
             r"\begin{document}",
             "Course notes.",
-            r"\input{gradproof-fragment}",
+            r"\input{output/gradproof-fragment}",
             "See~\\eqref{gp:bound}.",
             r"\end{document}",
             "",

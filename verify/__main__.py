@@ -24,7 +24,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m verify",
         description="Check ||ds_T/ds_k||_2 <= (gamma lambda)^(T-k) on seeded random RNNs "
-        "(W = c G / sqrt(d), c uniform in [0.5, 3]); prints a summary and writes sweep.csv "
+        "(W = (c / gamma) G / ||G||_2, so gamma lambda = c, uniform in [0.5, 1.5]); prints a summary and writes sweep.csv "
         "(one row per trial) and the figure sweep.svg / sweep.pdf. The same options give the same bytes.",
         epilog="Exit codes: 0 the bound held on every lag check, 2 bad arguments, 3 some lag check broke the bound.",
     )

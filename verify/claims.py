@@ -100,12 +100,12 @@ def _spectral(case: Case) -> dict[str, float]:
     gamma = numeric(case.activation).gamma
     rho = float(np.max(np.abs(np.linalg.eigvals(case.W))))
     norm = float(np.linalg.norm(chain(jacobians(case)), 2))
-    return {"norm": norm, "rho": rho, "claimed bound": (gamma * rho) ** case.steps}
+    return {"norm": norm, "spectral radius": rho, "claimed bound": (gamma * rho) ** case.steps}
 
 
 def _explosion(case: Case) -> dict[str, float]:
     gamma, lam = numeric(case.activation).gamma, float(np.linalg.norm(case.W, 2))
-    return {"gamma lambda": gamma * lam, "norm": float(np.linalg.norm(chain(jacobians(case)), 2))}
+    return {"gamma times lambda": gamma * lam, "norm": float(np.linalg.norm(chain(jacobians(case)), 2))}
 
 
 def _order(case: Case) -> dict[str, float]:
@@ -122,7 +122,7 @@ def _transposed(case: Case) -> dict[str, float]:
     slope = numeric(case.activation).slope
     swapped = [slope(a)[:, None] * case.W.T for a in run(case.W, case.U, case.b, case.xs, case.s0, case.activation)]
     true = chain(factors)
-    return {"true norm": float(np.linalg.norm(true, 2)), "W^T error": float(np.linalg.norm(chain(swapped) - true, 2))}
+    return {"true norm": float(np.linalg.norm(true, 2)), "error with W transposed": float(np.linalg.norm(chain(swapped) - true, 2))}
 
 
 def _close(error: float, scale: float) -> bool:
@@ -136,7 +136,7 @@ def _spectral_holds(case: Case) -> bool:
 
 def _explosion_holds(case: Case) -> bool:
     n = _explosion(case)
-    return n["gamma lambda"] <= 1 or n["norm"] >= 1
+    return n["gamma times lambda"] <= 1 or n["norm"] >= 1
 
 
 def _order_holds(case: Case) -> bool:
@@ -146,7 +146,7 @@ def _order_holds(case: Case) -> bool:
 
 def _transposed_holds(case: Case) -> bool:
     n = _transposed(case)
-    return _close(n["W^T error"], n["true norm"])
+    return _close(n["error with W transposed"], n["true norm"])
 
 
 FALSE_CLAIMS: dict[str, FalseClaim] = {
@@ -154,25 +154,25 @@ FALSE_CLAIMS: dict[str, FalseClaim] = {
     for claim in (
         FalseClaim(
             "spectral-radius",
-            "||ds_t/ds_k||_2 <= (gamma rho(W))^(t-k), with rho the spectral radius",
+            "the spectral radius of W may stand for lambda in the bound",
             _spectral_holds,
             _spectral,
         ),
         FalseClaim(
             "explosion",
-            "gamma lambda > 1 implies ||ds_t/ds_k||_2 >= 1 (the gradient explodes)",
+            "gamma lambda > 1 makes the gradient explode (a temporal Jacobian of norm at least 1)",
             _explosion_holds,
             _explosion,
         ),
         FalseClaim(
             "reversed-order",
-            "ds_t/ds_k = J_{k+1} ... J_t (earlier steps on the left)",
+            "the product may be taken in the other order, earlier steps on the left",
             _order_holds,
             _order,
         ),
         FalseClaim(
             "transposed",
-            "ds_t/ds_k = prod diag(phi'(a_j)) W^T (W transposed)",
+            "W transposed may stand for W in each factor",
             _transposed_holds,
             _transposed,
         ),
