@@ -75,6 +75,8 @@ def md_prose(items: Prose, numbers: Mapping[str, int]) -> str:
 def number(value: float, digits: int = 6) -> str:
     """A float for math mode: ``digits`` significant digits; powers of ten printed by SymPy (3.6 \\cdot 10^{-15})."""
     text = f"{float(value):.{digits}g}"
+    if text.startswith("1e"):
+        return f"10^{{{int(text[2:])}}}"
     return latex(sp.Float(text, digits)) if "e" in text else text
 
 

@@ -49,7 +49,7 @@ def log_bound_margin(case: Case, ord: Ord = 2) -> float:
     lags = case.steps - np.arange(case.steps)
     if lam == 0.0:
         return 0.0 if np.all(logs == -np.inf) else np.inf
-    margins = logs - lags * np.log(gamma * lam) - LOG_TOLERANCE * lags
+    margins = logs - lags * (np.log(gamma) + np.log(lam)) - LOG_TOLERANCE * lags
     return float(np.max(margins))
 
 

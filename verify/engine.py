@@ -97,19 +97,26 @@ def chain_log_norms(W: Array, U: Array, b: Array, xs: Array, s0: Array | None = 
     pre = run(W, U, b, xs, s0, activation)
     T, d = pre.shape
     out = np.empty(T)
-    P = np.eye(d)
+    w_peak = max(float(W.max()), -float(W.min()))
+    if w_peak == 0.0:
+        return np.full(T, -np.inf)
+    W = W / w_peak  # entries of order one: no subnormal products; log w_peak enters once per step
+    log_w = float(np.log(w_peak))
+    P, spare = np.eye(d), np.empty((d, d))
     log_scale = 0.0
     u = np.full(d, d**-0.5)
     for k in range(T - 1, -1, -1):
         log_slope = act.log_slope(pre[k])
         top = float(np.max(log_slope))
-        P = (P * np.exp(log_slope - top)) @ W
-        peak = float(np.max(np.abs(P)))
+        np.multiply(P, np.exp(log_slope - top), out=P)  # P diag(phi'(a_{k+1})), up to the factor e^top
+        np.matmul(P, W, out=spare)
+        P, spare = spare, P
+        peak = max(float(P.max()), -float(P.min()))
         if peak == 0.0:
             out[: k + 1] = -np.inf
             return out
         P /= peak
-        log_scale += top + float(np.log(peak))
+        log_scale += top + log_w + float(np.log(peak))
         log_norm, v = _log_norm(P, ord, u)
         out[k] = log_scale + log_norm
         u = P @ v  # the top left singular vector of the next product is close to this one's
@@ -142,6 +149,10 @@ def chain_log_norms_batched(W: Array, U: Array, b: Array, xs: Array, s0: Array |
         pre[:, j] = np.einsum("bde,be->bd", W, s) + drive[:, j]
         s = act.phi(pre[:, j])
     out = np.empty((B, T))
+    w_peak = np.max(np.abs(W), axis=(1, 2))
+    W = W / np.where(w_peak > 0, w_peak, 1.0)[:, None, None]
+    with np.errstate(divide="ignore"):
+        log_w = np.log(w_peak)
     P = np.broadcast_to(np.eye(d), (B, d, d)).copy()
     log_scale = np.zeros(B)
     with np.errstate(divide="ignore"):
@@ -152,7 +163,7 @@ def chain_log_norms_batched(W: Array, U: Array, b: Array, xs: Array, s0: Array |
             peak = np.max(np.abs(P), axis=(1, 2))
             safe = np.where(peak > 0, peak, 1.0)
             P /= safe[:, None, None]
-            log_scale = log_scale + top + np.log(peak)
+            log_scale = log_scale + top + log_w + np.log(peak)
             norms = np.linalg.svd(P, compute_uv=False)[:, 0] if ord == 2 else np.linalg.norm(P, ord, axis=(1, 2))
             out[:, k] = log_scale + np.log(norms)
     return np.where(np.isnan(out), -np.inf, out)
