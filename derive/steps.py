@@ -29,7 +29,7 @@ class Status(Enum):
     """How a statement is established in this report."""
 
     SYMBOLIC = "checked symbolically when the report was built"
-    CITED = "cited theorem; the numerical check belongs to verify/"
+    CITED = "cited theorem, checked numerically by the property tests of verify/ (see the numerical evidence)"
 
 
 @dataclass(frozen=True)
