@@ -12,7 +12,7 @@ from . import build
 from .activations import ACTIVATIONS
 from .config import MAX_DIM, MAX_LAG, Config
 from .errors import CheckFailed, GradproofError
-from .render import FORMATS, Figures, outputs, stale, write
+from .render import FORMATS, Figures, ensure_writable, outputs, stale, write
 
 EXIT_OK, EXIT_STALE, EXIT_USAGE, EXIT_CHECK = 0, 1, 2, 3
 
@@ -61,6 +61,8 @@ def cli(args: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         config = Config(dim=options.dim, lag=options.lag, activations=tuple(options.activation or ACTIVATIONS))
+        if not options.check:
+            ensure_writable(options.out)
         say(f"deriving and checking statements 1-10 (d = {config.dim}, t-k = {config.lag}, {', '.join(config.activations)})")
         files = generate(config, options.format, progress=lambda line: say(f"  {line}"))
         if options.check:

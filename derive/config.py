@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from .activations import ACTIVATIONS
 from .errors import ConfigError
@@ -36,10 +36,6 @@ class Config:
             raise ConfigError("--activation", ",".join(self.activations), "each activation at most once")
         if self.notation not in PRESETS:
             raise ConfigError("--notation", self.notation, sorted(PRESETS))
-
-    def merge(self, **changes: object) -> Config:
-        """A new config with ``changes`` applied (and validated)."""
-        return replace(self, **changes)  # type: ignore[arg-type]
 
 
 def _in_range(option: str, value: object, low: int, high: int) -> None:

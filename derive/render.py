@@ -157,6 +157,17 @@ def _same(path: Path, content: bytes) -> bool:
         return False
 
 
+def ensure_writable(out: Path) -> None:
+    """Fail early, before minutes of checks and without creating anything, when ``out`` cannot be written."""
+    existing = out.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError("--out", str(out), f"a writable directory ({existing} is not a directory)")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError("--out", str(out), f"a writable directory ({existing} is not writable)")
+
+
 def write(out: Path, files: Mapping[str, bytes]) -> list[Path]:
     """Write every file atomically (temporary file beside it, then rename); nothing is half-written.
 
