@@ -130,13 +130,13 @@ def check_bptt_sum(statement: sp.Eq, st: Statements, instance: Instance, pairs: 
         grad = _at(sp.Matrix([[loss.func(*grad_at).diff(y) for y in grad_at]]), grad_at, states[t])
         chains = {kk: _jacobian(instance, pair, kk + 1, t, states[kk]) for kk in ks if 1 <= kk <= t}
         _fail_unless(label, len(chains) == len(ks), f"sum runs over k = {list(ks)}, outside 1..{t}")
-        free = instance.state("free,prev")
+        free = instance.state("free,prev")  # s_(k-1), held fixed in the immediate partial
+        step_maps = {kk: instance.preactivation(free, kk).applyfunc(pair.phi) for kk in chains}
         for (p, q), w in zip(((p, q) for p in range(instance.dim) for q in range(instance.dim)), instance.W, strict=True):
             lhs = sp.Matrix([[sp.diff(loss, w)]])
             rhs = sp.zeros(1, 1)
             for kk, chain in chains.items():
-                step_map = instance.preactivation(free, kk).applyfunc(pair.phi)
-                immediate = _at(step_map.diff(w), free, states[kk - 1])
+                immediate = _at(step_maps[kk].diff(w), free, states[kk - 1])
                 rhs += grad * chain * immediate
             compared += _compare(label, f"{pair.label}, entry W[{p},{q}]", lhs, rhs)
     return compared
@@ -150,7 +150,7 @@ def check_product(statement: sp.Eq, st: Statements, instance: Instance, pairs: S
     _fail_unless(label, isinstance(product, Ordered), "right-hand side is not an ordered product")
     _fail_unless(label, product.factor == st.one_step, f"factor {product.factor} is not ds_j/ds_(j-1)")
     values = {st.idx.t: t, st.idx.k: k}
-    index, lower, upper = product.limits
+    _, lower, upper = product.limits
     js = list(range(int(upper.subs(values)), int(lower.subs(values)) - 1, -1))
     compared = 0
     for pair in pairs:
