@@ -66,10 +66,12 @@ def submultiplicative(A: Array, B: Array, ord: Ord = 2) -> bool:
 
 
 def tightness_case(activation: str, W: Array, steps: int) -> Case:
-    """The witness of DESIGN.md: inputs chosen so that every a_j = 0 (tanh: s = 0; sigmoid: b = -W 1/2)."""
+    """The witness of DESIGN.md: every a_j = 0. With s_0 = phi(0) 1 and b = -W s_0, a_1 = 0, s_1 = phi(0) 1 = s_0, and so on.
+
+    For tanh that is s = 0 and b = 0; for the sigmoid s = 1/2 and b = -W (1/2) 1.
+    """
     d = W.shape[0]
-    half = 0.5 if activation == "sigmoid" else 0.0
-    s0 = np.full(d, half)
+    s0 = numeric(activation).phi(np.zeros(d))
     return Case(activation, W, np.zeros((d, 1)), -W @ s0, np.zeros((steps, 1)), s0)
 
 
