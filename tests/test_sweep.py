@@ -17,7 +17,7 @@ import derive
 from verify import SweepResult, sweep
 from verify.__main__ import cli
 from verify.figure import figure_lines, plot, render
-from verify.sweep import TOLERANCE, SweepConfig
+from verify.sweep import BATCH, TOLERANCE, SweepConfig
 
 
 @pytest.fixture(scope="module", params=["tanh", "sigmoid"])
@@ -54,10 +54,12 @@ def test_csv_is_a_header_and_one_exact_row_per_trial() -> None:
         assert 1 <= int(record["lag_at_max"]) <= 10
 
 
-def test_progress_is_called_after_every_trial() -> None:
+def test_progress_is_called_after_every_batch() -> None:
     calls: list[tuple[int, int]] = []
-    sweep("tanh", 2, 5, 4, 0, progress=lambda done, total: calls.append((done, total)))
-    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    result = sweep("tanh", 2, 5, 2 * BATCH + 2, 0, progress=lambda done, total: calls.append((done, total)))
+    total = 2 * BATCH + 2
+    assert calls == [(BATCH, total), (2 * BATCH, total), (total, total)]
+    assert [row.trial for row in result.rows] == list(range(total))
 
 
 @pytest.mark.parametrize(

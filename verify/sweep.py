@@ -18,8 +18,8 @@ import numpy as np
 
 from derive import ConfigError
 
-from .activations import NUMERIC, numeric
-from .engine import chain_log_norms
+from .activations import NUMERIC, Array, numeric
+from .engine import chain_log_norms_batched
 
 #: Inputs per step (the columns of U and xs).
 INPUT_DIM = 3
@@ -110,7 +110,12 @@ class SweepResult:
         return buffer.getvalue()
 
 
-def _trial(index: int, rng: np.random.Generator, config: SweepConfig, gamma: float) -> Trial:
+#: Trials evaluated together by the batched engine (one batched product per step).
+BATCH = 64
+
+
+def _draw(rng: np.random.Generator, config: SweepConfig, gamma: float) -> tuple[float, Array, Array, Array, Array]:
+    """One trial's random draws, in the documented order: c, G, U, b, xs."""
     d, T = config.dim, config.steps
     scale = float(rng.uniform(*SCALE_RANGE))
     G = rng.standard_normal((d, d))
@@ -118,25 +123,36 @@ def _trial(index: int, rng: np.random.Generator, config: SweepConfig, gamma: flo
     U = rng.standard_normal((d, INPUT_DIM))
     b = 0.5 * rng.standard_normal(d)
     xs = rng.standard_normal((T, INPUT_DIM))
-    gamma_lambda = gamma * float(np.linalg.norm(W, 2))
-    log_norms = chain_log_norms(W, U, b, xs, np.zeros(d), config.activation)
-    lags = T - np.arange(T)  # entry k of log_norms is lag T-k
-    log_ratios = log_norms - lags * np.log(gamma_lambda)
-    worst = int(np.argmax(log_ratios))
-    return Trial(index, scale, gamma_lambda, float(np.exp(log_ratios[worst])), int(lags[worst]), float(log_norms[0]))
+    return scale, W, U, b, xs
+
+
+def _trials(first: int, draws: list[tuple[float, Array, Array, Array, Array]], config: SweepConfig, gamma: float) -> list[Trial]:
+    """A batch of trials through ``chain_log_norms_batched``: entry k of each row is lag T-k."""
+    scales, Ws, Us, bs, xss = (np.array(column) for column in zip(*draws, strict=True))
+    log_norms = chain_log_norms_batched(Ws, Us, bs, xss, np.zeros(bs.shape), config.activation)
+    lags = config.steps - np.arange(config.steps)
+    rows = []
+    for i, (scale, W, logs) in enumerate(zip(scales, Ws, log_norms, strict=True)):
+        gamma_lambda = gamma * float(np.linalg.norm(W, 2))
+        log_ratios = logs - lags * np.log(gamma_lambda)
+        worst = int(np.argmax(log_ratios))
+        rows.append(Trial(first + i, float(scale), gamma_lambda, float(np.exp(log_ratios[worst])), int(lags[worst]), float(logs[0])))
+    return rows
 
 
 def sweep(activation: str, dim: int, steps: int, trials: int, seed: int, progress: Callable[[int, int], None] | None = None) -> SweepResult:
     """Check ||ds_T/ds_k||_2 <= (gamma lambda)^(T-k) on ``trials`` seeded random RNNs; same arguments, same result.
 
-    ``progress``, if given, is called as progress(done, trials) after every trial.
+    Trials run in batches of BATCH through the batched engine; ``progress``, if given, is called as
+    progress(done, trials) after every batch.
     """
     config = SweepConfig(activation, dim, steps, trials, seed)
     gamma = numeric(activation).gamma
     rng = np.random.default_rng(seed)
-    rows = []
-    for index in range(trials):
-        rows.append(_trial(index, rng, config, gamma))
+    rows: list[Trial] = []
+    while len(rows) < trials:
+        draws = [_draw(rng, config, gamma) for _ in range(min(BATCH, trials - len(rows)))]
+        rows.extend(_trials(len(rows), draws, config, gamma))
         if progress is not None:
-            progress(index + 1, trials)
+            progress(len(rows), trials)
     return SweepResult(config, tuple(rows))
