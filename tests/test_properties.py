@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import find, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from verify import NUMERIC, chain_log_norms, chain_log_norms_batched, numeric
 from verify.claims import FALSE_CLAIMS, clip, diagonal_norm_bounded, log_bound_margin, submultiplicative, tightness_case, tightness_ratio
-from verify.strategies import Case, cases, small_cases, square_matrices
+from verify.evidence import refute
+from verify.strategies import Case, cases, square_matrices
 
 ORDS = [2, 1, np.inf, "fro"]
 finite = st.floats(-60, 60, allow_nan=False, allow_infinity=False)
@@ -67,14 +68,11 @@ def test_batched_path_agrees_with_single(activation: str, d: int, steps: int, se
         np.testing.assert_allclose(batched[i], chain_log_norms(W[i], U[i], b[i], xs[i], s0[i], activation), rtol=1e-10, atol=1e-10)
 
 
-REFUTE = settings(database=None, derandomize=True, max_examples=5000, deadline=None)
-
-
 @pytest.mark.parametrize("name", sorted(FALSE_CLAIMS))
 def test_false_claim_is_refuted_with_a_small_counterexample(name: str) -> None:
     """Hypothesis searches for a case where the false claim fails, and shrinks it."""
     claim = FALSE_CLAIMS[name]
-    example = find(small_cases(), lambda case: not claim.holds(case), settings=REFUTE)
+    example = refute(name).case
     assert not claim.holds(example)
     assert example.dim <= 2 and example.steps <= 2  # shrunk to something a reader can check by hand
     assert log_bound_margin(example) <= 0.0  # the true bound still holds on it

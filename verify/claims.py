@@ -41,16 +41,26 @@ def matrix_norm(A: Array, ord: Ord = 2) -> float:
     return 0.0 if peak == 0.0 else peak * float(np.linalg.norm(A / peak, ord))
 
 
+def log_ratios(log_norms: Array, gamma: float, lam: Array | float) -> Array:
+    """log(||ds_T/ds_k|| / (gamma lambda)^(T-k)) for every k, from the log norms (last axis: k = 0 .. T-1).
+
+    ``lam`` may be one lambda or one per row of ``log_norms``; log gamma + log lambda never underflows.
+    """
+    steps = np.shape(log_norms)[-1]
+    lags = steps - np.arange(steps)
+    log_rate = np.log(gamma) + np.log(np.asarray(lam, dtype=float))
+    return np.asarray(log_norms) - lags * np.expand_dims(log_rate, -1)
+
+
 def log_bound_margin(case: Case, ord: Ord = 2) -> float:
     """max over k of log ||ds_T/ds_k|| - (T-k) log(gamma lambda) - tolerance; <= 0 when statement 9 holds."""
     gamma = numeric(case.activation).gamma
     lam = matrix_norm(case.W, ord)
     logs = chain_log_norms(case.W, case.U, case.b, case.xs, case.s0, case.activation, ord)
-    lags = case.steps - np.arange(case.steps)
     if lam == 0.0:
         return 0.0 if np.all(logs == -np.inf) else np.inf
-    margins = logs - lags * (np.log(gamma) + np.log(lam)) - LOG_TOLERANCE * lags
-    return float(np.max(margins))
+    lags = case.steps - np.arange(case.steps)
+    return float(np.max(log_ratios(logs, gamma, lam) - LOG_TOLERANCE * lags))
 
 
 def diagonal_norm_bounded(a: Array, activation: str) -> bool:
@@ -78,8 +88,8 @@ def tightness_case(activation: str, W: Array, steps: int) -> Case:
 def tightness_ratio(case: Case) -> float:
     """||ds_T/ds_0||_2 / (gamma lambda)^T: exactly 1 for W = lambda Q at a_j = 0."""
     gamma, lam = numeric(case.activation).gamma, float(np.linalg.norm(case.W, 2))
-    log_norm = chain_log_norms(case.W, case.U, case.b, case.xs, case.s0, case.activation)[0]
-    return float(np.exp(log_norm - case.steps * np.log(gamma * lam)))
+    logs = chain_log_norms(case.W, case.U, case.b, case.xs, case.s0, case.activation)
+    return float(np.exp(log_ratios(logs, gamma, lam)[0]))
 
 
 def clip(g: Array, c: float) -> Array:

@@ -15,7 +15,7 @@ from hypothesis import find, settings
 from derive import GradproofError
 
 from .activations import Array, numeric
-from .claims import FALSE_CLAIMS, matrix_norm, tightness_case, tightness_ratio
+from .claims import FALSE_CLAIMS, log_ratios, matrix_norm, tightness_case, tightness_ratio
 from .engine import chain_log_norms_batched
 from .strategies import Case, small_cases
 
@@ -86,16 +86,14 @@ def bound_evidence(activation: str, seed: int = 0) -> BoundEvidence:
         b, s0 = drive[:, :, 0] * rng.standard_normal((count, d)), rng.uniform(-1, 1, (count, d))
         logs = chain_log_norms_batched(W, U, b, xs, s0, activation)
         lam = np.array([matrix_norm(w) for w in W])
-        lags = T - np.arange(T)
-        ratios = logs - lags[None, :] * np.log(gamma * lam)[:, None]
-        worst = max(worst, float(np.max(ratios)))
+        worst = max(worst, float(np.max(log_ratios(logs, gamma, lam))))
         cases, checks, above = cases + count, checks + count * T, above + int(np.sum(gamma * lam > 1))
     return BoundEvidence(activation, cases, checks, float(np.exp(worst)), above)
 
 
 def tightness(activation: str, dim: int = 4, lam: float = 1.5, steps: int = 20, seed: int = 0) -> Tightness:
     """The tightness witness of DESIGN.md for one activation."""
-    q, r = np.linalg.qr(np.random.default_rng(seed).standard_normal((dim, dim)))
+    q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((dim, dim)))
     W: Array = lam * q
     witness = Tightness(activation, dim, lam, steps, tightness_ratio(tightness_case(activation, W, steps)))
     if not abs(witness.ratio - 1.0) <= witness.tolerance:

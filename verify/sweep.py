@@ -19,6 +19,7 @@ import numpy as np
 from derive import ConfigError
 
 from .activations import NUMERIC, Array, numeric
+from .claims import log_ratios
 from .engine import chain_log_norms_batched
 
 #: Inputs per step (the columns of U and xs).
@@ -133,10 +134,11 @@ def _trials(first: int, draws: list[tuple[float, Array, Array, Array, Array]], c
     lags = config.steps - np.arange(config.steps)
     rows = []
     for i, (scale, W, logs) in enumerate(zip(scales, Ws, log_norms, strict=True)):
-        gamma_lambda = gamma * float(np.linalg.norm(W, 2))
-        log_ratios = logs - lags * np.log(gamma_lambda)
-        worst = int(np.argmax(log_ratios))
-        rows.append(Trial(first + i, float(scale), gamma_lambda, float(np.exp(log_ratios[worst])), int(lags[worst]), float(logs[0])))
+        lam = float(np.linalg.norm(W, 2))
+        gamma_lambda = gamma * lam
+        ratios = log_ratios(logs, gamma, lam)
+        worst = int(np.argmax(ratios))
+        rows.append(Trial(first + i, float(scale), gamma_lambda, float(np.exp(ratios[worst])), int(lags[worst]), float(logs[0])))
     return rows
 
 
