@@ -22,6 +22,7 @@ class Activation:
 
     name: str
     title: str
+    symbol: str  # LaTeX for phi in this activation's own formulas, e.g. \\sigma, \\tanh
     formula: Callable[[sp.Expr], sp.Expr]
 
     def expression(self, z: sp.Expr) -> sp.Expr:
@@ -32,8 +33,8 @@ class Activation:
 ACTIVATIONS: dict[str, Activation] = {
     activation.name: activation
     for activation in (
-        Activation("sigmoid", "logistic sigmoid", lambda z: 1 / (1 + sp.exp(-z))),
-        Activation("tanh", "hyperbolic tangent", sp.tanh),
+        Activation("sigmoid", "logistic sigmoid", r"\sigma", lambda z: 1 / (1 + sp.exp(-z))),
+        Activation("tanh", "hyperbolic tangent", r"\tanh", sp.tanh),
     )
 }
 

@@ -19,10 +19,19 @@ class ConfigError(GradproofError, ValueError):
         self.value = value
 
 
+class InputError(GradproofError, ValueError):
+    """A value passed to the library is unusable (wrong shape, NaN, inf, complex): the message names the argument."""
+
+    def __init__(self, argument: str, problem: str) -> None:
+        super().__init__(f"{argument}: {problem}")
+        self.argument = argument
+        self.problem = problem
+
+
 class CheckFailed(GradproofError):
     """A derivation step did not survive its check: the build stops, nothing is written."""
 
     def __init__(self, step: str, reason: str) -> None:
-        super().__init__(f"step {step!r} failed its check: {reason}")
+        super().__init__(f"statement {step!r} failed its check: {reason}")
         self.step = step
         self.reason = reason

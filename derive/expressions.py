@@ -67,6 +67,15 @@ class Chain(sp.Basic):
         return super().__new__(cls, *(sp.Symbol(x) if isinstance(x, str) else x for x in items))
 
 
+class Conjunction(sp.Basic):
+    """Several statements shown side by side in one equation (e.g. one gamma per activation)."""
+
+    def __new__(cls, *items: sp.Basic) -> Conjunction:
+        if not items:
+            raise ValueError("a conjunction needs at least one statement")
+        return super().__new__(cls, *items)
+
+
 class Ordered(sp.Expr):
     """An ordered product of non-commuting factors, later index on the left:
     prod_{j=lower}^{upper} F(j) = F(upper) ... F(lower)."""

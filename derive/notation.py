@@ -22,7 +22,7 @@ class Notation:
     input_weight: str = "U"
     bias: str = "b"
     input: str = "x"
-    activation: str = r"\sigma"
+    activation: str = r"\varphi"
     loss: str = "L"
     dim: str = "d"
     input_dim: str = "m"

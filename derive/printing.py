@@ -15,7 +15,7 @@ from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.printing.latex import LatexPrinter
 
-from .expressions import Chain, Extremum, Jacobian, Norm, Ordered
+from .expressions import Chain, Conjunction, Extremum, Jacobian, Norm, Ordered
 
 _SUBSCRIPTED = re.compile(r"^(?P<base>.*)_\{(?P<sub>[^{}]*)\}$")
 
@@ -76,6 +76,9 @@ class ReportPrinter(LatexPrinter):
     def _print_Ordered(self, expr: Ordered) -> str:
         index, lower, upper = expr.limits
         return rf"\prod_{{{self._print(index)}={self._print(lower)}}}^{{{self._print(upper)}}} {self._print(expr.factor)}"
+
+    def _print_Conjunction(self, expr: Conjunction) -> str:
+        return r",\qquad ".join(self._print(a) for a in expr.args)
 
     def _print_Chain(self, expr: Chain) -> str:
         parts = [self._print(a) if n % 2 == 0 else Chain.RELATIONS[str(a)] for n, a in enumerate(expr.args)]

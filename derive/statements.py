@@ -1,0 +1,152 @@
+"""Every statement the report prints, as a SymPy object, in the notation of the model.
+
+This is the one place a statement is written. The report prints these objects,
+and each check reads the object it is given (``derive.check_statement``), so a
+statement changed here is a statement checked differently, never one that is
+printed one way and checked another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import sympy as sp
+
+from .activations import ACTIVATIONS, derive_gamma
+from .expressions import Chain, Conjunction, Extremum, Jacobian, Norm, Ordered
+from .model import General, difference, offset
+
+#: The labels of the statements, in the order the report prints them.
+LABELS = ("bptt-sum", "product", "diagonal", "weight", "per-step", "gamma", "diagonal-norm", "submultiplicative", "bound", "regimes")
+
+
+@dataclass(frozen=True)
+class Indices:
+    """The time indices t, k, j and the weight-entry indices p, q of the statements."""
+
+    t: sp.Symbol = sp.Symbol("t", integer=True, positive=True)
+    k: sp.Symbol = sp.Symbol("k", integer=True, positive=True)
+    j: sp.Symbol = sp.Symbol("j", integer=True, positive=True)
+    p: sp.Symbol = sp.Symbol("p", integer=True, positive=True)
+    q: sp.Symbol = sp.Symbol("q", integer=True, positive=True)
+    i: sp.Symbol = sp.Symbol("i", integer=True, positive=True)
+
+
+@dataclass(frozen=True)
+class Statements:
+    """The statements as the report prints them, for the model's notation and the configured activations."""
+
+    model: General
+    activations: tuple[str, ...] = ("sigmoid", "tanh")
+    idx: Indices = Indices()
+
+    def name(self, role: str, index: object) -> sp.Symbol:
+        """The symbol of a role at an index, e.g. ``name("state", "t")`` is s_t."""
+        return sp.Symbol(self.model.notation.indexed(role, str(index).replace(" ", "")))
+
+    def state(self, index: object) -> sp.Symbol:
+        return self.name("state", index)
+
+    @cached_property
+    def gamma(self) -> sp.Symbol:
+        return sp.Symbol(self.model.notation.gamma)
+
+    @cached_property
+    def lam(self) -> sp.Symbol:
+        return sp.Symbol(self.model.notation.lam)
+
+    @cached_property
+    def weight_entry(self) -> sp.Expr:
+        """W_pq, one entry of the recurrent weights."""
+        return sp.Indexed(sp.IndexedBase(self.model.notation.recurrent_weight), self.idx.p, self.idx.q)
+
+    # 1-5: the chain
+
+    @cached_property
+    def bptt_sum(self) -> sp.Eq:
+        """dL_t/dW_pq = sum_{k=1}^t dL_t/ds_t ds_t/ds_k d+s_k/dW_pq, for every entry (p, q)."""
+        t, k = self.idx.t, self.idx.k
+        loss, s_t, s_k, w = self.name("loss", t), self.state(t), self.state(k), self.weight_entry
+        summand = Jacobian(loss, s_t) * Jacobian(s_t, s_k) * Jacobian(s_k, w, "immediate")
+        return sp.Eq(Jacobian(loss, w, "total"), sp.Sum(summand, (k, 1, t)), evaluate=False)
+
+    @cached_property
+    def one_step(self) -> Jacobian:
+        return Jacobian(self.state(self.idx.j), self.state(offset(self.idx.j, -1)))
+
+    @cached_property
+    def product(self) -> sp.Eq:
+        """ds_t/ds_k = prod_{j=k+1}^t ds_j/ds_{j-1}, later steps on the left."""
+        t, k, j = self.idx.t, self.idx.k, self.idx.j
+        return sp.Eq(Jacobian(self.state(t), self.state(k)), Ordered(self.one_step, j, offset(k, 1), t), evaluate=False)
+
+    @cached_property
+    def diagonal(self) -> sp.Eq:
+        m = self.model
+        return sp.Eq(Jacobian(m.s_j, m.a_j), sp.DiagMatrix(m.elementwise(m.phi_prime, m.a_j)), evaluate=False)
+
+    @cached_property
+    def weight(self) -> sp.Eq:
+        m = self.model
+        return sp.Eq(Jacobian(m.a_j, m.s_prev), m.W, evaluate=False)
+
+    @cached_property
+    def per_step(self) -> sp.Eq:
+        m = self.model
+        return sp.Eq(Jacobian(m.s_j, m.s_prev), sp.DiagMatrix(m.elementwise(m.phi_prime, m.a_j)) * m.W, evaluate=False)
+
+    # 6-10: the bound
+
+    def gamma_of(self, name: str) -> sp.Symbol:
+        """gamma with the activation's symbol as subscript, e.g. gamma_sigma."""
+        return sp.Symbol(f"{self.model.notation.gamma}_{{{ACTIVATIONS[name].symbol}}}")
+
+    def slope_of(self, name: str, z: sp.Symbol) -> sp.Expr:
+        """The slope of a registered activation, printed as its symbol primed, e.g. sigma'(z)."""
+        return sp.Function(ACTIVATIONS[name].symbol + "'")(z)
+
+    @cached_property
+    def gamma_statement(self) -> Conjunction:
+        """gamma_phi = sup_z |phi'(z)| = value, one equation per configured activation."""
+        z = sp.Symbol(self.model.notation.variable, real=True)
+        return Conjunction(
+            *(Chain(self.gamma_of(name), "=", Extremum(sp.Abs(self.slope_of(name, z)), z), "=", derive_gamma(name, str(z)).gamma) for name in self.activations)
+        )
+
+    @cached_property
+    def diagonal_norm(self) -> Chain:
+        """||diag(phi'(a_j))||_2 = max_i |phi'(a_{j,i})| <= gamma."""
+        m, i = self.model, self.idx.i
+        entry = sp.Symbol(m.notation.indexed("preactivation", "j,i"))
+        return Chain(Norm(sp.DiagMatrix(m.elementwise(m.phi_prime, m.a_j))), "=", Extremum(sp.Abs(m.phi_prime(entry)), i, "max"), "<=", self.gamma)
+
+    @cached_property
+    def submultiplicative(self) -> sp.Le:
+        d = self.model.d
+        A, B = sp.MatrixSymbol("A", d, d), sp.MatrixSymbol("B", d, d)
+        return sp.Le(Norm(A * B), Norm(A) * Norm(B), evaluate=False)
+
+    @cached_property
+    def bound(self) -> Chain:
+        """||ds_t/ds_k||_2 <= (gamma lambda)^(t-k)."""
+        t, k = self.idx.t, self.idx.k
+        return Chain(Norm(Jacobian(self.state(t), self.state(k))), "<=", sp.Pow(self.gamma * self.lam, difference(t, k), evaluate=False))
+
+    @cached_property
+    def regimes(self) -> Conjunction:
+        """gamma lambda < 1 implies the bound tends to 0 as t - k grows; unbounded norms imply gamma lambda > 1."""
+        t, k = self.idx.t, self.idx.k
+        rate = self.gamma * self.lam
+        lag = difference(t, k)
+        norm = Norm(Jacobian(self.state(t), self.state(k)))
+        vanishing = Chain(sp.Lt(rate, 1), "=>", sp.Eq(sp.Limit(sp.Pow(rate, lag, evaluate=False), t, sp.oo), 0, evaluate=False))
+        exploding = Chain(sp.Eq(sp.Limit(norm, t, sp.oo, "+"), sp.oo, evaluate=False), "=>", sp.Gt(rate, 1))
+        return Conjunction(vanishing, exploding)
+
+    def __getitem__(self, label: str) -> sp.Basic:
+        """The statement with this label, as the report prints it."""
+        if label not in LABELS:
+            raise KeyError(label)
+        attribute = {"gamma": "gamma_statement"}.get(label, label.replace("-", "_"))
+        return getattr(self, attribute)
