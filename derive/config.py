@@ -12,6 +12,9 @@ from .notation import PRESETS
 MAX_DIM = 6
 MAX_LAG = 6
 
+#: The report's sections, in order; derive builds the first five, verify the numeric ones.
+DEFAULT_SECTIONS = ("conventions", "chain", "bound", "slopes", "worked", "evidence", "tightness", "refutations")
+
 
 @dataclass(frozen=True)
 class Config:
@@ -22,6 +25,7 @@ class Config:
     input_dim: int = 2
     activations: tuple[str, ...] = ("sigmoid", "tanh")
     notation: str = "default"
+    sections: tuple[str, ...] = DEFAULT_SECTIONS
 
     def __post_init__(self) -> None:
         _in_range("--dim", self.dim, 1, MAX_DIM)
@@ -34,6 +38,8 @@ class Config:
                 raise ConfigError("--activation", name, sorted(ACTIVATIONS))
         if len(set(self.activations)) != len(self.activations):
             raise ConfigError("--activation", ",".join(self.activations), "each activation at most once")
+        if not self.sections or len(set(self.sections)) != len(self.sections):
+            raise ConfigError("--sections", ",".join(self.sections), "a non-empty list of distinct section names")
         if self.notation not in PRESETS:
             raise ConfigError("--notation", self.notation, sorted(PRESETS))
 

@@ -9,7 +9,6 @@ a template. A format (derive/formats/) renders each block kind with one macro.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 import sympy as sp
 
@@ -29,7 +28,7 @@ class Emph:
 
 
 #: Prose with math in it: strings are text, SymPy objects inline math, Refs cross-references.
-Prose = tuple[Union[str, sp.Basic, Ref, Emph], ...]
+Prose = tuple[str | sp.Basic | Ref | Emph, ...]
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,7 @@ class Evidence:
     summary: Prose
 
 
-Establishment = Union[CheckResult, Citation, Evidence]
+Establishment = CheckResult | Citation | Evidence
 
 
 @dataclass(frozen=True)
@@ -165,7 +164,7 @@ class Counterexample:
     kind = "counterexample"
 
 
-Block = Union[Statement, Paragraph, Items, Display, Table, Figure, Counterexample]
+Block = Statement | Paragraph | Items | Display | Table | Figure | Counterexample
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Shared fixtures: one derivation per session (it takes seconds), golden regeneration, Hypothesis profiles."""
+"""Shared fixtures: one document per session (it takes seconds), golden regeneration, Hypothesis profiles."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 from hypothesis import settings
 
 import derive
-from derive.__main__ import generate
+from derive.app import build_document, generate
+from derive.document import Document
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,14 +32,17 @@ def regen(request: pytest.FixtureRequest) -> bool:
 
 
 @pytest.fixture(scope="session")
-def derivation() -> derive.Derivation:
-    return derive.build()
+def document() -> Document:
+    """The default report, built and checked once per session."""
+    return build_document(derive.Config())
 
 
 @pytest.fixture(scope="session")
-def outputs() -> dict[str, bytes]:
+def outputs(document: Document) -> dict[str, bytes]:
     """Every file of output/ for the default configuration, evidence and figures included."""
-    return generate(derive.Config())
+    from derive.formats import outputs as render_outputs
+
+    return render_outputs(document, "all")
 
 
 @pytest.fixture(scope="session")

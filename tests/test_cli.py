@@ -8,7 +8,7 @@ import pytest
 import sympy as sp
 
 from derive.__main__ import cli
-from derive.chain import Statements
+from derive.statements import Statements
 from derive.expressions import Jacobian
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +53,7 @@ def test_a_failed_check_names_the_step_and_writes_nothing(tmp_path: Path, monkey
     wrong = property(lambda self: sp.Eq(Jacobian(self.model.a_j, self.model.s_prev), self.model.W.T, evaluate=False))
     monkeypatch.setattr(Statements, "weight", wrong)
     assert cli(["--out", str(tmp_path), "--quiet"]) == 3
-    assert "step 'weight' failed its check" in capsys.readouterr().err
+    assert "statement 'weight' failed its check" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gradproof.md"]
     assert (tmp_path / "gradproof.md").read_text() == "previous"
 

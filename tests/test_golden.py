@@ -1,4 +1,9 @@
-"""Golden files: every rendered output, byte for byte. Regenerate with ``pytest tests/test_golden.py --regen-golden``."""
+"""Golden files: every rendered output byte for byte, and beside them a snapshot of the document's data.
+
+Regenerate with ``python -m pytest tests/test_golden.py --regen-golden``. The data
+snapshot (tests/golden/*.txt) shows the mathematics in SymPy's own string form, so
+a change of mathematics shows apart from a change of typesetting.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +12,44 @@ from pathlib import Path
 import pytest
 
 import derive
-from derive.__main__ import generate
-from derive.render import write
+from derive.app import build_document
+from derive.document import Document
+from derive.formats import outputs as render
+from derive.snapshot import snapshot
+from derive.writer import write
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = {
-    # directory: the configuration whose rendering it holds
-    ROOT / "output": derive.Config(),
-    ROOT / "tests" / "golden" / "tanh-d2-lag2": derive.Config(dim=2, lag=2, activations=("tanh",)),
+    # name: (directory of the rendered files, the configuration they hold)
+    "default": (ROOT / "output", derive.Config()),
+    "tanh-d2-lag2": (ROOT / "tests" / "golden" / "tanh-d2-lag2", derive.Config(dim=2, lag=2, activations=("tanh",))),
 }
 
 
-@pytest.mark.parametrize("directory", list(GOLDEN), ids=lambda p: p.name)
-def test_golden(directory: Path, regen: bool, outputs: dict[str, bytes]) -> None:
-    config = GOLDEN[directory]
-    rendered = outputs if config == derive.Config() else generate(config)
+@pytest.fixture(scope="module")
+def documents(document: Document) -> dict[str, Document]:
+    return {name: document if config == derive.Config() else build_document(config) for name, (_, config) in GOLDEN.items()}
+
+
+@pytest.mark.parametrize("name", list(GOLDEN))
+def test_data_snapshot(name: str, regen: bool, documents: dict[str, Document]) -> None:
+    path = ROOT / "tests" / "golden" / f"{name}.document.txt"
+    text = snapshot(documents[name])
+    if regen:
+        path.write_text(text)
+    assert path.read_text() == text, f"{path} is stale (the mathematics changed): run pytest tests/test_golden.py --regen-golden"
+
+
+@pytest.mark.parametrize("name", list(GOLDEN))
+def test_golden(name: str, regen: bool, documents: dict[str, Document]) -> None:
+    directory, _ = GOLDEN[name]
+    rendered = render(documents[name], "all")
     if regen:
         write(directory, rendered)
-    for name, content in rendered.items():
-        assert (directory / name).read_bytes() == content, f"{directory / name} is stale: run pytest tests/test_golden.py --regen-golden"
+    for file, content in rendered.items():
+        assert (directory / file).read_bytes() == content, f"{directory / file} is stale: run pytest tests/test_golden.py --regen-golden"
 
 
-def test_rendering_is_deterministic(outputs: dict[str, bytes]) -> None:
-    assert generate(derive.Config()) == outputs
+def test_rendering_is_deterministic(document: Document, outputs: dict[str, bytes]) -> None:
+    assert render(document, "all") == outputs
+    assert render(build_document(derive.Config(dim=1, lag=1)), "md") == render(build_document(derive.Config(dim=1, lag=1)), "md")

@@ -8,6 +8,7 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
+from derive.document import Document
 from derive.printing import latex
 from derive.render import environment, md_escape, tex_escape
 
@@ -58,10 +59,10 @@ def test_markdown_has_no_labels_and_balanced_math(files: dict[str, str]) -> None
         assert line.replace(r"\$", "").count("$") % 2 == 0, line
 
 
-def test_tex_has_one_numbered_equation_per_step(files: dict[str, str], derivation) -> None:  # noqa: ANN001
+def test_tex_has_one_numbered_equation_per_statement(files: dict[str, str], document: Document) -> None:
     tex = files["gradproof.tex"]
     labels = re.findall(r"\\begin\{equation\}\\label\{gp:([a-z-]+)\}", tex)
-    assert labels == [step.label for step in derivation.steps]
+    assert labels == [s.label for s in document.statements]
     for ref in re.findall(r"\\eqref\{gp:([a-z-]+)\}", tex):
         assert ref in labels
 

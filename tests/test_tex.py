@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from derive.render import write
+from derive.writer import write
 
 HAVE_TEX = shutil.which("latexmk") is not None and shutil.which("pdflatex") is not None
 if not HAVE_TEX and os.environ.get("CI"):

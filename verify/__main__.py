@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from derive import ConfigError, GradproofError
+from derive import GradproofError
+from derive.writer import write
 
 from . import figure
 from .activations import NUMERIC
@@ -66,26 +65,6 @@ def summary(result: SweepResult) -> str:
     )
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
-
-
-def write(out: Path, files: Mapping[str, bytes]) -> list[Path]:
-    """Write every file atomically (temporary files in ``out``, then renames); nothing is half-written."""
-    staged: list[tuple[str, Path]] = []
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        for name, data in files.items():
-            handle, staging = tempfile.mkstemp(dir=out, prefix=f".{name}-", suffix=".tmp")
-            staged.append((name, Path(staging)))
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            os.chmod(staging, 0o644)
-    except OSError as error:
-        for _, temporary in staged:
-            temporary.unlink(missing_ok=True)
-        raise ConfigError("--out", str(out), f"a writable directory ({error.strerror})") from None
-    for name, temporary in staged:
-        os.replace(temporary, out / name)
-    return [out / name for name, _ in staged]
 
 
 def cli(args: Sequence[str] | None = None) -> int:

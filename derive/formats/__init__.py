@@ -1,0 +1,76 @@
+"""Formats are views of a Document: one page template, one macro per block kind, one output file.
+
+A new format is one module here (it defines ``FORMAT`` or ``FORMATS``) plus its
+templates under derive/templates/<family>/; ``outputs`` renders the chosen
+families and adds the figure files each of them needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
+
+from ..errors import ConfigError
+from ..render import environment
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from ..document import Document
+
+
+@dataclass(frozen=True)
+class Format:
+    """One output file: rendered from ``template`` (which imports its family's block macros), images of type ``image``."""
+
+    name: str
+    family: str  # what --format selects: "tex" or "md"
+    template: str
+    output: str
+    image: str  # the figure file type this format includes: "pdf" or "svg"
+
+    def render(self, document: Document, env: jinja2.Environment | None = None) -> str:
+        env = env or environment()
+        return env.get_template(self.template).render(document=document, numbers=document.numbers(), format=self)
+
+
+def _registry() -> dict[str, Format]:
+    from . import latex, markdown  # each module is one format family
+
+    return {f.name: f for module in (latex, markdown) for f in module.FORMATS}
+
+
+@cache
+def registry() -> dict[str, Format]:
+    """Every format by name."""
+    return _registry()
+
+
+def families() -> tuple[str, ...]:
+    """The values --format accepts: each family, and all."""
+    return (*dict.fromkeys(f.family for f in registry().values()), "all")
+
+
+def outputs(document: Document, family: str = "all") -> dict[str, bytes]:
+    """Every file of an output set for ``family`` (tex, md or all) as {relative path: bytes}, figures included."""
+    if family not in families():
+        raise ConfigError("--format", family, families())
+    chosen = [f for f in registry().values() if family in (f.family, "all")]
+    env = environment()
+    files = {f.output: f.render(document, env).encode("utf-8") for f in chosen}
+    images = {f.image for f in chosen}
+    for name, content in _figure_files(document, images):
+        files[f"figures/{name}"] = content
+    return files
+
+
+def _figure_files(document: Document, images: set[str]) -> Iterable[tuple[str, bytes]]:
+    from ..document import Figure
+
+    for block in document.blocks():
+        if isinstance(block, Figure):
+            for image, name, content in block.files:
+                if image in images:
+                    yield name, content

@@ -1,0 +1,72 @@
+"""The registry of derive's sections: each module's ``build(context)`` returns one Section.
+
+A new part of the argument is one new module here (or in verify/sections/ for a
+numeric one) and one entry in ``SECTIONS``; the configuration picks which
+sections appear, in which order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import sympy as sp
+
+from ..checks import CheckContext, Checker, run_check
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..document import CheckResult, Section
+    from ..model import General
+    from ..statements import Statements
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What a section's build may use: the check context (config, model, instance) and every registered check."""
+
+    checks: CheckContext
+    checkers: Mapping[str, Checker]
+
+    @property
+    def config(self) -> Config:
+        return self.checks.config
+
+    @property
+    def model(self) -> General:
+        return self.checks.model
+
+    @property
+    def statements(self) -> Statements:
+        return self.checks.statements
+
+    def say(self, message: str) -> None:
+        self.checks.progress(message)
+
+    def establish(self, label: str) -> tuple[sp.Basic, CheckResult]:
+        """The printed statement ``label`` and the result of its check; raises CheckFailed naming it."""
+        math = self.statements[label]
+        self.say(f"checking {label}")
+        return math, run_check(self.checkers, label, math, self.checks)
+
+
+SectionBuilder = Callable[[BuildContext], "Section"]
+
+
+def registry() -> dict[str, SectionBuilder]:
+    """derive's own sections, by key."""
+    from . import bound, chain, conventions, slopes, worked
+
+    return {m.KEY: m.build for m in (conventions, chain, bound, slopes, worked)}
+
+
+def checkers() -> dict[str, Checker]:
+    """derive's own checks, by statement label."""
+    from .. import chain, gamma
+    from . import bound
+
+    return {**chain.CHECKS, **gamma.CHECKS, **bound.CHECKS}
+
+
+__all__ = ["BuildContext", "Mapping", "SectionBuilder", "checkers", "registry"]

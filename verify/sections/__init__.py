@@ -1,0 +1,24 @@
+"""verify's sections of the report (numeric evidence, the tightness witness, refutations) and its checks.
+
+They hand the renderer the same Blocks as derive's sections; the composition
+root (derive/app.py) merges both registries.
+"""
+
+from __future__ import annotations
+
+from derive.checks import Checker
+from derive.sections import SectionBuilder
+
+
+def registry() -> dict[str, SectionBuilder]:
+    """verify's sections, by key."""
+    from . import evidence, refutations, tightness
+
+    return {m.KEY: m.build for m in (evidence, tightness, refutations)}
+
+
+def checkers() -> dict[str, Checker]:
+    """The checks verify provides for printed statements (rigorous, in ball arithmetic)."""
+    from ..numeric_checks import CHECKS
+
+    return dict(CHECKS)
