@@ -7,6 +7,7 @@ families and adds the figure files each of them needs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -32,8 +33,10 @@ class Format:
     image: str  # the figure file type this format includes: "pdf" or "svg"
 
     def render(self, document: Document, env: jinja2.Environment | None = None) -> str:
+        """The file's text; runs of blank lines left by the block macros are collapsed to one."""
         env = env or environment()
-        return env.get_template(self.template).render(document=document, numbers=document.numbers(), format=self)
+        text = env.get_template(self.template).render(document=document, numbers=document.numbers(), format=self)
+        return re.sub(r"\n{3,}", "\n\n", text)
 
 
 def _registry() -> dict[str, Format]:

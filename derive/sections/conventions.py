@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..document import Emph, Items, Paragraph, Section
+from ..document import Emph, Items, Paragraph, Ref, Section
 from . import BuildContext
 
 KEY = "conventions"
@@ -68,7 +68,9 @@ def build(context: BuildContext) -> Section:
             Emph("immediate"),
             " partial derivative, in which ",
             s_prev,
-            " is held fixed. Statement 1 holds for every entry.",
+            " is held fixed. Statement ",
+            Ref("bptt-sum"),
+            " holds for every entry.",
         ),
         (
             "Norms are induced (operator) norms, the 2-norm unless said otherwise. ",
