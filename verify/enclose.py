@@ -61,7 +61,12 @@ BALL_FUNCTIONS: dict[str, Callable[..., arb]] = {
 
 #: Slopes rewritten in a form that keeps relative accuracy under saturation (1 - tanh^2 cancels for
 #: |a| > 20); each is confirmed against the lambdified SymPy derivative before use (``ball_activation``).
-STABLE_SLOPES: dict[str, Callable[[arb], arb]] = {"tanh": lambda a: a.sech() ** 2}
+STABLE_SLOPES: dict[str, Callable[[arb], arb]] = {"tanh": lambda a: _square(a.sech())}
+
+
+def _square(x: arb) -> arb:
+    """x^2 as a product (arb's power of a ball that contains 0 is NaN)."""
+    return x * x
 
 
 @contextmanager
@@ -222,7 +227,7 @@ def _cholesky_succeeds(A: list[list[arb]]) -> bool:
     n = len(A)
     L = [[arb(0)] * n for _ in range(n)]
     for j in range(n):
-        pivot = A[j][j] - sum((L[j][m] ** 2 for m in range(j)), arb(0))
+        pivot = A[j][j] - sum((_square(L[j][m]) for m in range(j)), arb(0))
         if not pivot > 0:
             return False
         L[j][j] = pivot.sqrt()
@@ -232,7 +237,7 @@ def _cholesky_succeeds(A: list[list[arb]]) -> bool:
 
 
 def _frobenius_upper(entries: list[arb]) -> arb:
-    return sum((v**2 for v in entries), arb(0)).sqrt().upper()
+    return sum((_square(v) for v in entries), arb(0)).nonnegative_part().sqrt().upper()
 
 
 def norm_enclosure(P: arb_mat) -> tuple[arb, arb]:
@@ -256,7 +261,7 @@ def norm_enclosure(P: arb_mat) -> tuple[arb, arb]:
     _, singular, vt = np.linalg.svd(M)
     x = ball_matrix(vt[0])
     y = (N * x).entries()
-    rayleigh = sum((v**2 for v in y), arb(0)) / sum((v**2 for v in x.entries()), arb(0))
+    rayleigh = sum((_square(v) for v in y), arb(0)) / sum((_square(v) for v in x.entries()), arb(0))
     lo = rayleigh.nonnegative_part().sqrt().lower().nonnegative_part()
     G = N.transpose() * N
     gram = [[G[i, j] for j in range(cols)] for i in range(cols)]
@@ -304,21 +309,21 @@ def _tight(lo: arb, hi: arb) -> bool:
     return bool(hi.is_zero() or (lo > 0 and hi <= lo * arb(1.0 + TARGET)))
 
 
-def enclose_chain_balls(
+def tight_chain(
     W: object, U: object, b: object, xs: object, s0: object = None, activation: str = "tanh", bits: int = BITS
-) -> list[tuple[arb, arb]]:
-    """Exact balls (lo_k, hi_k) around ||ds_T/ds_k||_2, k = 0..T-1; the precision doubles from ``bits`` until each is TARGET-tight.
+) -> tuple[BallChain, list[tuple[arb, arb]], int]:
+    """The ball chain, the norm enclosures (lo_k, hi_k) of ||ds_T/ds_k||_2 for k = 0..T-1, and the precision they took.
 
-    Every precision's enclosure is rigorous, so the answer keeps the best bound from each (max of lo, min of hi).
+    Ball arithmetic overestimates each product by up to the norm of |J| (entrywise absolute values), a factor
+    that can compound to sqrt(d) per step; so the precision doubles from ``bits`` until every enclosure is
+    TARGET-tight (or MAX_BITS is reached). Every precision's enclosure is rigorous; only the width changes.
     """
-    bounds: list[tuple[arb, arb]] | None = None
     while True:
         with precision(bits):
             chain = ball_chain(W, U, b, xs, s0, activation)
-            fresh = [norm_enclosure(P) for P in chain.products]
-        bounds = fresh if bounds is None else [(max(lo, lo2), min(hi, hi2)) for (lo, hi), (lo2, hi2) in zip(bounds, fresh, strict=True)]
+            bounds = [norm_enclosure(P) for P in chain.products]
         if bits >= MAX_BITS or all(_tight(lo, hi) for lo, hi in bounds):
-            return bounds
+            return chain, bounds, bits
         bits *= 2
 
 
@@ -330,7 +335,7 @@ def enclose_chain_norms(W: object, U: object, b: object, xs: object, s0: object 
     the double range gives lo = 0.0 and hi a tiny float (still valid, no longer tight): use
     ``enclose_chain_log_norms`` there. An exactly zero product gives (0, 0).
     """
-    bounds = enclose_chain_balls(W, U, b, xs, s0, activation)
+    _, bounds, _ = tight_chain(W, U, b, xs, s0, activation)
     return np.array([float_down(lo) for lo, _ in bounds]), np.array([float_up(hi) for _, hi in bounds])
 
 
@@ -339,24 +344,10 @@ def enclose_chain_log_norms(W: object, U: object, b: object, xs: object, s0: obj
 
     log 0 is -inf: a product that is exactly zero gives (-inf, -inf), a lower bound of zero gives lo = -inf.
     """
-    bounds = enclose_chain_balls(W, U, b, xs, s0, activation)
+    _, bounds, _ = tight_chain(W, U, b, xs, s0, activation)
     lows, highs = [], []
     with precision(BITS):
         for lo, hi in bounds:
             lows.append(float_down(lo.log()) if lo > 0 else -np.inf)
             highs.append(float_up(hi.log()) if hi > 0 else -np.inf)
     return np.array(lows), np.array(highs)
-
-
-def spectral_radius_ball(W: arb_mat) -> arb:
-    """A ball containing the spectral radius max |mu_i| of every matrix inside W (eigenvalues enclosed by flint)."""
-    from flint import acb_mat
-
-    eigenvalues = acb_mat(W).eig(multiple=True)
-    radius = arb(0)
-    for mu in eigenvalues:
-        size = abs(mu)
-        if not size.is_finite():
-            raise ValueError("the eigenvalues of W could not be enclosed")
-        radius = radius.max(size)
-    return radius
