@@ -3,6 +3,12 @@
 Kinds of W: Gaussian entries, scaled orthogonal (the tightness family), non-normal
 Jordan-like (where the spectral radius misleads), ill-conditioned, zero; d = 1 is
 included. Inputs can be scaled up to drive units deep into saturation.
+
+The refutation strategies are small and shrinkable, each drawing only from the
+activations it is given, and each shaped so that its search can find one reason only:
+``saturating_cases`` (d = 1, so W is full rank and lambda = rho) can decay only through
+small slopes; ``nilpotent_cases`` holds every a_j at the argmax z* of |phi'|, so it can
+decay only through W; ``linear_cases`` is the linear chain ds_t/ds_k = W^(t-k).
 """
 
 from __future__ import annotations
@@ -13,8 +19,12 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from .activations import NUMERIC, Array
+from derive.activations import derive_gamma
 
+from .activations import NUMERIC, Array, numeric
+
+#: The long lag of the explosion refutations: a counterexample must show the norms decaying over t-k = LAG.
+LAG = 50
 KINDS = ("gaussian", "orthogonal", "jordan", "ill-conditioned", "zero")
 SATURATION = (0.0, 0.3, 1.0, 5.0, 50.0)
 
@@ -109,3 +119,66 @@ def small_cases(draw: st.DrawFn, activations: tuple[str, ...] = tuple(NUMERIC)) 
         np.zeros((steps, 1)),
         draw(hnp.arrays(np.float64, (d,), elements=_floats(-1.0, 1.0))),
     )
+
+
+def _reach(activation: str, multiple: float) -> float:
+    """``multiple`` / gamma: a weight range wide enough for gamma lambda up to ``multiple``, whatever gamma is."""
+    return multiple / numeric(activation).gamma
+
+
+def argmax(activation: str) -> float:
+    """z*, where |phi'| attains gamma, from the symbolic gamma derivation (never assumed 0)."""
+    z = derive_gamma(activation).argmax
+    if z is None:
+        raise ValueError(f"{activation}: sup |phi'| is not attained, so no pre-activation can be held at the argmax")
+    return float(z)
+
+
+@st.composite
+def saturating_cases(draw: st.DrawFn, activations: tuple[str, ...], steps: int = LAG) -> Case:
+    """d = 1, W = [[w]] with w of either sign, any b and s_0, no input, ``steps`` steps.
+
+    With d = 1 W is full rank and lambda = rho(W) = |w|, so when gamma |w| > 1 the chain
+    prod_j phi'(a_j) w can only decay because the slopes phi'(a_j) sit below gamma: saturation.
+    """
+    activation = draw(st.sampled_from(activations))
+    reach = _reach(activation, 8.0)
+    w = draw(_floats(-reach, reach))
+    b, s0 = draw(_floats(-8.0, 8.0)), draw(_floats(-1.0, 1.0))
+    return Case(activation, np.array([[w]]), np.zeros((1, 1)), np.array([b]), np.zeros((steps, 1)), np.array([s0]))
+
+
+@st.composite
+def nilpotent_cases(draw: st.DrawFn, activations: tuple[str, ...], steps: int = LAG) -> Case:
+    """W strictly upper triangular (so W^d = 0), d = 2 or 3, and every a_j held at z*: no saturation.
+
+    s_0 = phi(z*) 1 and b = z* 1 - W s_0 make a_1 = z* 1 and s_1 = s_0, so every step's
+    Jacobian is phi'(z*) W = gamma W: the chain is gamma^(t-k) W^(t-k), zero from t-k = d on.
+    """
+    activation = draw(st.sampled_from(activations))
+    d = draw(st.integers(2, 3))
+    reach = _reach(activation, 16.0)
+    W = np.triu(draw(hnp.arrays(np.float64, (d, d), elements=_floats(-reach, reach))), 1)
+    z = argmax(activation)
+    s0 = numeric(activation).phi(np.full(d, z))
+    return Case(activation, W, np.zeros((d, 1)), z - W @ s0, np.zeros((steps, 1)), s0)
+
+
+@dataclass(frozen=True)
+class LinearCase:
+    """The linear chain s_j = W s_{j-1} (identity activation): ds_t/ds_k = W^(t-k), with t-k = ``steps``."""
+
+    W: Array
+    steps: int
+
+    @property
+    def dim(self) -> int:
+        return int(self.W.shape[0])
+
+
+@st.composite
+def linear_cases(draw: st.DrawFn, max_dim: int = 2, powers: tuple[int, int] = (2, 8)) -> LinearCase:
+    """A small W (entries in [-4, 4]) and a power k in ``powers``: the matrix-power claims need no activation."""
+    d = draw(st.integers(1, max_dim))
+    W = draw(hnp.arrays(np.float64, (d, d), elements=_floats(-4.0, 4.0)))
+    return LinearCase(W, draw(st.integers(*powers)))
