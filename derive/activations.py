@@ -2,7 +2,9 @@
 
 gamma is never typed in: it comes from the critical points of phi' (where
 phi'' = 0), the second-derivative test there, and the limits of |phi'| at
-+-infinity, and is then confirmed by a second route, ``sympy.maximum``.
++-infinity. This is the symbolic route; the independent numeric route, a
+rigorous enclosure in ball arithmetic, is ``derive.interval``, and the check of
+statement 6 (``derive.gamma``) compares the printed value with both.
 """
 
 from __future__ import annotations
@@ -74,7 +76,6 @@ class GammaDerivation:
     limits: tuple[sp.Expr, sp.Expr]  # lim |phi'| at -oo and +oo
     gamma: sp.Expr
     argmax: sp.Expr | None  # None when the supremum is not attained
-    maximum_route: sp.Expr  # sympy.maximum(|phi'|, z, Reals): the confirming route
 
 
 def _critical_points(second: sp.Expr, z: sp.Symbol, name: str) -> tuple[sp.Expr, ...]:
@@ -108,7 +109,6 @@ def derive_gamma(name: str, variable: str = "z") -> GammaDerivation:
         limits=limits,
         gamma=gamma,
         argmax=attained[0] if attained else None,
-        maximum_route=sp.maximum(sp.Abs(first), z, sp.S.Reals),
     )
 
 

@@ -63,10 +63,10 @@ def registry() -> dict[str, SectionBuilder]:
 
 def checkers() -> dict[str, Checker]:
     """derive's own checks, by statement label."""
-    from .. import chain, gamma
+    from .. import chain, gamma_check
     from . import bound
 
-    return {**chain.CHECKS, **gamma.CHECKS, **bound.CHECKS}
+    return {**chain.CHECKS, **gamma_check.CHECKS, **bound.CHECKS}
 
 
 __all__ = ["BuildContext", "Mapping", "SectionBuilder", "checkers", "registry"]

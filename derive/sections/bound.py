@@ -3,7 +3,7 @@
 Statement 10 is checked here, symbolically, from the printed object: the rate
 and the limit are read from it, and SymPy decides the limit for every rate the
 hypothesis allows (written r = c e^{-u} with u > 0), so a wrong threshold or a
-wrong limit is rejected. Statements 6 to 9 are checked by derive.gamma and by
+wrong limit is rejected. Statements 6 to 9 are checked by derive.gamma_check and by
 verify (ball arithmetic); the composition root registers those checks.
 """
 
