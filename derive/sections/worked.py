@@ -28,7 +28,7 @@ def build(context: BuildContext) -> Section:
         rows.append((("factors in ", Ref("product"), " for ", sp.Eq(t, tt), ", ", sp.Eq(k, kk)), difference(sp.Integer(tt), sp.Integer(kk)), count))
     table = Table(
         (("case",), ("expression",), ("value",)),
-        tuple((description, (expr,), (value, " = ", _decimal(value)) if not value.is_Integer else (value,)) for description, expr, value in rows),  # type: ignore[misc]
+        tuple((description, (expr,), (value if value.is_Integer else sp.Eq(value, _decimal(value), evaluate=False),)) for description, expr, value in rows),  # type: ignore[misc]
         "lll",
     )
     intro = Paragraph(
@@ -47,15 +47,10 @@ def build(context: BuildContext) -> Section:
     return Section(KEY, "Worked numbers", (intro, table))
 
 
-def _decimal(value: sp.Rational) -> sp.Float | str:
-    """The value as a decimal: exact when it terminates, else 6 significant digits with an approximation sign."""
+def _decimal(value: sp.Rational) -> sp.Float:
+    """The value as a decimal, exact (every worked value has a terminating expansion: its denominator is a power of 2)."""
     q = int(value.q)
-    for p in (2, 5):
-        while q % p == 0:
-            q //= p
-    if q == 1:
-        digits = 0
-        while (value * 10**digits).q != 1:
-            digits += 1
-        return sp.Float(value, max(digits, 1) + len(str(int(abs(value)))))
-    return sp.Float(value, 6)
+    if q & (q - 1):
+        raise ValueError(f"{value} has no short terminating decimal expansion")
+    digits = q.bit_length() - 1  # 1/2^n has n decimal places
+    return sp.Float(value, digits + 1)

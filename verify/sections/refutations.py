@@ -1,16 +1,22 @@
 """False variants of the argument, each refuted by a concrete counterexample that Hypothesis found and shrank.
 
 Only cases of the configured activations are searched; every printed number is computed
-by the float engine and recomputed in mpmath at 50 digits (they agree to the stated tolerance).
+by the float engine and recomputed in mpmath at 50 digits (they agree to the stated
+tolerance). The claims are printed here in the report's notation.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 import sympy as sp
 
-from derive.document import Counterexample, Paragraph, Section
+from derive.document import Counterexample, Paragraph, Prose, Ref, Section
+from derive.expressions import Chain, Jacobian, Norm
 from derive.render import matrix
 from derive.sections import BuildContext
+from derive.statements import Statements
 
 from ..evidence import NoCounterexample, Refutation, refute_all
 from ..strategies import Case
@@ -23,37 +29,177 @@ def build(context: BuildContext) -> Section:
     outcomes = refute_all(context.config.activations)
     intro = Paragraph(
         (
-            "Each claim below is plausible and false. Hypothesis searched cases of the configured activations for a counterexample "
-            "to each and shrank the first one it found; every number shown was computed by the floating-point engine and "
-            "recomputed independently at 50 digits, and the two agree.",
+            "Each claim below is plausible and false. Hypothesis searched networks of the activations this report covers for a counterexample "
+            "to each and shrank the first one it found; every number shown was computed in floating point and "
+            "recomputed independently to 50 digits, and the two agree.",
         )
     )
-    blocks = [_block(context, r) if isinstance(r, Refutation) else _unrefuted(r) for r in outcomes]
+    blocks = [_block(context, r) if isinstance(r, Refutation) else _unrefuted(context.statements, r) for r in outcomes]
     return Section(KEY, "False variants, refuted", (intro, *blocks))
 
 
-def _unrefuted(r: NoCounterexample) -> Paragraph:
-    return Paragraph((f"Claim: {r.statement}. Not refuted: {r.message}.",))
+def _unrefuted(st: Statements, r: NoCounterexample) -> Paragraph:
+    claim, _ = CLAIMS[r.name](st)
+    return Paragraph((*claim, ". Not refuted here: ", r.message, "."), "Claim")
 
 
 def _block(context: BuildContext, r: Refutation) -> Counterexample:
     m, st = context.model, context.statements
     case = r.case
+    t_k = sp.Symbol("t - k")
     if isinstance(case, Case):
-        instance: tuple[object, ...] = (
+        instance: Prose = (
             f"{case.activation}, ",
             sp.Eq(m.W, matrix(case.W), evaluate=False),
             ", ",
             sp.Eq(m.b, matrix(case.b), evaluate=False),
             ", ",
             sp.Eq(st.state(0), matrix(case.s0), evaluate=False),
-            ", ",
-            sp.Eq(sp.Symbol("t - k"), case.steps),
-            ", no input.",
+            ", no input, ",
+            sp.Eq(t_k, case.steps),
+            ".",
         )
     else:
         instance = ("the linear chain (identity activation), ", sp.Eq(m.W, matrix(case.W), evaluate=False), ", ", sp.Eq(sp.Symbol("k"), case.steps), ".")
+    claim, reason = CLAIMS[r.name](st)
     outcome: list[object] = []
     for n, (key, value) in enumerate(r.numbers):
-        outcome += [", " if n else "", key, ": ", sp.Float(value, 6)]
-    return Counterexample((r.statement,), instance, (*outcome, f". Why: {r.reason}."))  # type: ignore[arg-type]
+        outcome += ["; " if n else "", *_quantity(st, key, t_k, sp.Float(value, 6))]
+    return Counterexample(claim, instance, (*outcome, ". ", *reason))  # type: ignore[arg-type]
+
+
+def _quantity(st: Statements, key: str, t_k: sp.Symbol, value: sp.Float) -> Prose:
+    """A printed number in the report's notation, e.g. 'norm at t-k = 10' -> ||ds_t/ds_k||_2 = value at t - k = 10."""
+    W, rate, norm = st.model.W, st.gamma * st.lam, Norm(Jacobian(st.state("t"), st.state("k")))
+    k = sp.Symbol("k")
+    fixed: dict[str, Prose] = {
+        "lambda": (st.lam,),
+        "spectral radius": (_rho(W),),
+        "norm": (norm,),
+        "claimed bound": (sp.Pow(st.gamma * _rho(W), t_k, evaluate=False),),
+        "true bound": (sp.Pow(rate, t_k, evaluate=False),),
+        "gamma lambda": (rate,),
+        "error": (sp.Symbol(r"\text{error of the variant}"),),
+        "norm of W^k": (Norm(W**k),),
+        "norm of W to the k": (sp.Pow(Norm(W), k, evaluate=False),),
+    }
+    if key in fixed:
+        return (sp.Eq(fixed[key][0], value, evaluate=False),)
+    if match := re.fullmatch(r"norm at t-k = (\d+)", key):
+        return (sp.Eq(norm, value, evaluate=False), " at ", sp.Eq(t_k, int(match[1])))
+    if match := re.fullmatch(r"norm of W\^(\d+)", key):
+        return (sp.Eq(Norm(sp.MatPow(W, int(match[1]))), value, evaluate=False),)
+    raise KeyError(f"refutation number {key!r} has no printed form")
+
+
+def _rho(W: sp.MatrixSymbol) -> sp.Symbol:
+    """rho(W), the spectral radius, as a printed symbol."""
+    return sp.Symbol(rf"\rho({W.name})")
+
+
+def _spectral(st: Statements) -> tuple[Prose, Prose]:
+    rho = _rho(st.model.W)
+    bound = Chain(st.bound.args[0], "<=", sp.Pow(st.gamma * rho, sp.Symbol("t - k"), evaluate=False))
+    return (
+        ("the spectral radius ", rho, " may stand for ", st.lam, " in ", Ref("bound"), ": ", bound),
+        (
+            "For a non-normal ",
+            st.model.W,
+            " the largest singular value exceeds the spectral radius, and the chain reaches beyond the weaker bound.",
+        ),
+    )
+
+
+def _explosion(reason: Prose) -> Callable[[Statements], tuple[Prose, Prose]]:
+    def claim(st: Statements) -> tuple[Prose, Prose]:
+        rate = st.gamma * st.lam
+        return (sp.Gt(rate, 1), " makes the gradient explode: ", st.bound.args[0], " grows with ", sp.Symbol("t - k")), reason
+
+    return claim
+
+
+def _saturation(st: Statements) -> tuple[Prose, Prose]:
+    return _explosion(
+        ("Saturation: the units sit where the slope is far below ", st.gamma, ", so the chain decays although ", sp.Gt(st.gamma * st.lam, 1), ".")
+    )(st)
+
+
+def _nilpotent(st: Statements) -> tuple[Prose, Prose]:
+    W, d = st.model.W, st.model.d
+    return _explosion(
+        ("A nilpotent ", W, ": with every pre-activation at the argmax of the slope the chain is a multiple of a power of ", W, ", and ", sp.Eq(W**d, sp.ZeroMatrix(d, d), evaluate=False), ".")
+    )(st)
+
+
+def _reversed(st: Statements) -> tuple[Prose, Prose]:
+    return (
+        (
+            "the product ",
+            Ref("product"),
+            " may be taken in the other order, earlier steps on the left",
+        ),
+        (
+            "The one-step Jacobians ",
+            st.per_step.rhs,
+            " do not commute.",
+        ),
+    )
+
+
+def _transposed(st: Statements) -> tuple[Prose, Prose]:
+    W = st.model.W
+    return (
+        (W.T, " may stand for ", W, " in each factor of ", Ref("product")),
+        (
+            "For a non-symmetric ",
+            W,
+            " the two products differ.",
+        ),
+    )
+
+
+def _power(st: Statements) -> tuple[Prose, Prose]:
+    W, k = st.model.W, sp.Symbol("k")
+    return (
+        (sp.Eq(Norm(W**k), sp.Pow(Norm(W), k, evaluate=False), evaluate=False), " for every ", k),
+        (
+            "Only ",
+            sp.Le(Norm(W**k), sp.Pow(Norm(W), k, evaluate=False), evaluate=False),
+            " holds, by ",
+            Ref("submultiplicative"),
+            "; equality needs more, for instance a normal ",
+            W,
+            ".",
+        ),
+    )
+
+
+def _transient(st: Statements) -> tuple[Prose, Prose]:
+    W, k = st.model.W, sp.Symbol("k")
+    rho = _rho(W)
+    return (
+        ("if every eigenvalue of ", W, " lies inside the unit circle, ", sp.Le(Norm(W**k), 1), " for every ", k, " (no transient growth)"),
+        (
+            "The spectral radius governs ",
+            Norm(W**k),
+            " only as ",
+            k,
+            " grows (Gelfand's formula); a non-normal ",
+            W,
+            " can grow first, although ",
+            sp.Lt(rho, 1),
+            ".",
+        ),
+    )
+
+
+#: How each false claim and its reason read in the report's notation.
+CLAIMS: dict[str, Callable[[Statements], tuple[Prose, Prose]]] = {
+    "spectral-radius": _spectral,
+    "explosion-saturation": _saturation,
+    "explosion-nilpotent": _nilpotent,
+    "reversed-order": _reversed,
+    "transposed": _transposed,
+    "power-norm": _power,
+    "transient-growth": _transient,
+}
