@@ -1,26 +1,31 @@
-"""Statements 1 to 5: the BPTT sum, the ordered product, the diagonal Jacobian, W, and their product.
+"""The checks of statements 1 to 5: they read the printed statement and compare it with the unrolled network.
 
-Each statement is a SymPy equation; its check reads the statement itself (the
-limits of the sum and product, the right-hand sides) and compares it exactly
-with what ``Matrix.jacobian`` or SymPy's matrix calculus computes from the model.
-Every check runs for the general activation phi (an undefined function: proves
-the statement for every differentiable elementwise activation at once) and for
-each registered activation of the configuration.
+Every Jacobian in a printed statement is evaluated on an explicit instance by a
+small interpreter (``Trajectory.evaluate``) that knows what each kind means:
+``ds_a/ds_b`` is the Jacobian of the unrolled map from s_b to s_a (zero when
+a < b), ``dL_a/ds_a`` the gradient of a general loss l(s_a), ``d+ s_k/dW_pq``
+the immediate partial (s_{k-1} held fixed) and ``ds_k/dW_pq`` the derivative
+through the whole unrolled past. The summand of statement 1, the limits of its
+sum, and the factors of statement 2 in their written order are all read from
+the printed object; a statement is compared entry by entry, exactly, with the
+left side computed from the same instance. Every check runs for a general
+activation phi (an undefined function: the identity then holds on that instance
+for every differentiable elementwise activation) and for each configured one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import sympy as sp
 
 from .algebra import canonical, mismatches
-from .errors import CheckFailed
+from .checks import CheckContext, fail_unless
+from .document import CheckResult
 from .expressions import Jacobian, Ordered
-from .model import ActivationPair, General, Instance, difference, offset
-from .steps import Check, Display, Ref, Status, Step
+from .model import ActivationPair, General, Instance
 
 Layout = Callable[[sp.MatrixExpr], sp.MatrixExpr]
 
@@ -30,139 +35,234 @@ def numerator_layout(denominator_layout: sp.MatrixExpr) -> sp.MatrixExpr:
     return denominator_layout.T
 
 
-@dataclass(frozen=True)
-class Indices:
-    """The time indices t, k, j of the statements."""
-
-    t: sp.Symbol = sp.Symbol("t", integer=True, positive=True)
-    k: sp.Symbol = sp.Symbol("k", integer=True, positive=True)
-    j: sp.Symbol = sp.Symbol("j", integer=True, positive=True)
-
-
-@dataclass(frozen=True)
-class Statements:
-    """The five chain statements as the report prints them, in the notation of ``model``."""
-
-    model: General
-    idx: Indices = Indices()
-
-    def _name(self, role: str, index: object) -> sp.Symbol:
-        return sp.Symbol(self.model.notation.indexed(role, str(index).replace(" ", "")))
-
-    def _state(self, index: object) -> sp.Symbol:
-        return self._name("state", index)
-
-    @cached_property
-    def bptt_sum(self) -> sp.Eq:
-        t, k = self.idx.t, self.idx.k
-        loss, s_t, s_k, W = self._name("loss", t), self._state(t), self._state(k), self.model.W
-        summand = Jacobian(loss, s_t) * Jacobian(s_t, s_k) * Jacobian(s_k, W, "immediate")
-        return sp.Eq(Jacobian(loss, W, "total"), sp.Sum(summand, (k, 1, t)), evaluate=False)
-
-    @cached_property
-    def one_step(self) -> Jacobian:
-        return Jacobian(self._state(self.idx.j), self._state(offset(self.idx.j, -1)))
-
-    @cached_property
-    def product(self) -> sp.Eq:
-        t, k, j = self.idx.t, self.idx.k, self.idx.j
-        return sp.Eq(Jacobian(self._state(t), self._state(k)), Ordered(self.one_step, j, offset(k, 1), t), evaluate=False)
-
-    @cached_property
-    def diagonal(self) -> sp.Eq:
-        m = self.model
-        return sp.Eq(Jacobian(m.s_j, m.a_j), sp.DiagMatrix(m.elementwise(m.phi_prime, m.a_j)), evaluate=False)
-
-    @cached_property
-    def weight(self) -> sp.Eq:
-        m = self.model
-        return sp.Eq(Jacobian(m.a_j, m.s_prev), m.W, evaluate=False)
-
-    @cached_property
-    def per_step(self) -> sp.Eq:
-        m = self.model
-        return sp.Eq(Jacobian(m.s_j, m.s_prev), self.diagonal.rhs * self.weight.rhs, evaluate=False)
-
-
-def _fail_unless(step: str, ok: bool, reason: str) -> None:
-    if not ok:
-        raise CheckFailed(step, reason)
-
-
-def _compare(step: str, what: str, lhs: sp.MatrixBase, rhs: sp.MatrixBase) -> int:
-    """Compare two explicit matrices exactly; the number of entries compared, or CheckFailed."""
-    bad = mismatches(lhs, rhs)
-    shape = f"{lhs.shape[0]}x{lhs.shape[1]}"
-    _fail_unless(step, not bad, f"{what}: entries {bad[:4]} differ ({shape} compared)")
-    return lhs.shape[0] * lhs.shape[1]
-
-
 def _at(expr: sp.MatrixBase, free: sp.MatrixBase, value: sp.MatrixBase) -> sp.ImmutableMatrix:
     """``expr`` with the free vector ``free`` replaced by ``value``, derivatives made canonical first."""
     return sp.ImmutableMatrix(canonical(sp.ImmutableMatrix(expr)).xreplace(dict(zip(free, value, strict=True))))
 
 
-def _jacobian(instance: Instance, pair: ActivationPair, first: int, last: int, at: sp.MatrixBase) -> sp.ImmutableMatrix:
-    """d s_last / d s_{first-1} of the unrolled map, evaluated at s_{first-1} = ``at``."""
-    free = instance.state(f"free,{first - 1}")
-    if last < first:
-        return sp.ImmutableMatrix(sp.eye(instance.dim))
-    end = instance.unroll(free, first, last, pair)[-1]
-    return _at(end.jacobian(free), free, at)
+@dataclass
+class Trajectory:
+    """The network unrolled on an explicit instance from a free s_0, and the Jacobians a statement can name.
+
+    ``label`` names the statement being checked (for errors); ``roles`` maps the notation's base names
+    (state, loss, the weight matrix) to what they stand for. Results are cached per instance.
+    """
+
+    label: str
+    instance: Instance
+    pair: ActivationPair
+    steps: int
+    _cache: dict[tuple[object, ...], sp.ImmutableMatrix] = field(default_factory=dict)
+
+    @cached_property
+    def states(self) -> list[sp.ImmutableMatrix]:
+        """s_0 (free) .. s_steps as explicit vectors."""
+        return self.instance.unroll(self.instance.state(0), 1, self.steps, self.pair)
+
+    @property
+    def d(self) -> int:
+        return self.instance.dim
+
+    def _state(self, index: int) -> sp.ImmutableMatrix:
+        fail_unless(self.label, 0 <= index <= self.steps, f"s_{index} is outside the instance's run s_0 .. s_{self.steps}")
+        return self.states[index]
+
+    def state_by_state(self, a: int, b: int) -> sp.ImmutableMatrix:
+        """ds_a/ds_b of the unrolled map at the trajectory: the identity for a = b, zero for a < b."""
+        self._state(a), self._state(b)
+        if a < b:
+            return sp.ImmutableMatrix(sp.zeros(self.d, self.d))
+        if a == b:
+            return sp.ImmutableMatrix(sp.eye(self.d))
+        key = ("ss", a, b)
+        if key not in self._cache:
+            free = self.instance.state(f"free,{b}")
+            end = self.instance.unroll(free, b + 1, a, self.pair)[-1]
+            self._cache[key] = _at(end.jacobian(free), free, self.states[b])
+        return self._cache[key]
+
+    @cached_property
+    def loss(self) -> sp.Function:
+        return sp.Function(r"\ell")  # a general scalar loss, L_a = l(s_a)
+
+    def loss_gradient(self, a: int) -> sp.ImmutableMatrix:
+        """dL_a/ds_a: the row of partial derivatives of l at s_a."""
+        key = ("grad", a)
+        if key not in self._cache:
+            free = self.instance.state("free,loss")
+            row = sp.Matrix([[self.loss(*free).diff(y) for y in free]])
+            self._cache[key] = _at(row, free, self._state(a))
+        return self._cache[key]
+
+    def immediate(self, k: int, p: int, q: int) -> sp.ImmutableMatrix:
+        """d+ s_k / dW_pq: the step map phi(W s_{k-1} + U x_k + b) differentiated with s_{k-1} held fixed."""
+        fail_unless(self.label, 1 <= k <= self.steps, f"the immediate partial of s_{k} needs 1 <= k <= {self.steps}")
+        free = self.instance.state("free,prev")
+        step = self.instance.preactivation(free, k).applyfunc(self.pair.phi)
+        return _at(step.diff(self.instance.W[p, q]), free, self.states[k - 1])
+
+    def through_past(self, k: int, p: int, q: int) -> sp.ImmutableMatrix:
+        """ds_k / dW_pq through the whole unrolled past (every step uses W)."""
+        return sp.ImmutableMatrix(canonical(sp.ImmutableMatrix(self._state(k).diff(self.instance.W[p, q]))))
+
+    def total_loss(self, a: int, p: int, q: int) -> sp.ImmutableMatrix:
+        """dL_a / dW_pq of the unrolled l(s_a)."""
+        key = ("loss", a, p, q)
+        if key not in self._cache:
+            loss = self.loss(*self._state(a))
+            self._cache[key] = sp.ImmutableMatrix([[canonical(sp.diff(loss, self.instance.W[p, q]))]])
+        return self._cache[key]
+
+    def evaluate(self, jacobian: Jacobian, bind: dict[sp.Symbol, int], roles: Roles) -> sp.ImmutableMatrix:
+        """The explicit matrix a printed Jacobian stands for, its indices bound by ``bind``."""
+        top, top_index = roles.read(jacobian.numerator, bind, self.label)
+        bottom, bottom_index = roles.read(jacobian.denominator, bind, self.label)
+        kind = jacobian.kind
+        if (top, bottom) == ("state", "state"):
+            fail_unless(self.label, kind == "partial", f"{jacobian}: a derivative of a state by a state is a partial derivative")
+            return self.state_by_state(top_index[0], bottom_index[0])
+        if (top, bottom) == ("loss", "state"):
+            fail_unless(self.label, kind == "partial", f"{jacobian}: a derivative of the loss by a state is a partial derivative")
+            return self.loss_gradient(top_index[0]) * self.state_by_state(top_index[0], bottom_index[0])
+        if (top, bottom) == ("state", "weight"):
+            (k,), (p, q) = top_index, bottom_index
+            return self.immediate(k, p, q) if kind == "immediate" else self.through_past(k, p, q)
+        if (top, bottom) == ("loss", "weight"):
+            (a,), (p, q) = top_index, bottom_index
+            return self.loss_gradient(a) * self.immediate(a, p, q) if kind == "immediate" else self.total_loss(a, p, q)
+        fail_unless(self.label, False, f"{jacobian} is not a derivative this statement can contain")
+        raise AssertionError  # unreachable
 
 
-def check_bptt_sum(statement: sp.Eq, st: Statements, instance: Instance, pairs: Sequence[ActivationPair], t: int) -> int:
-    """Statement 1: the total derivative of L_t = ell(s_t) in the shared W equals the sum over k."""
+@dataclass(frozen=True)
+class Roles:
+    """The notation's names: which IndexedBase is the state, the loss, the weight entry; entries are 1-based in print."""
+
+    state: str
+    loss: str
+    weight: str
+
+    def read(self, item: sp.Basic, bind: dict[sp.Symbol, int], label: str) -> tuple[str, tuple[int, ...]]:
+        fail_unless(label, isinstance(item, sp.Indexed), f"{item} is not an indexed state, loss or weight entry")
+        name = str(item.base.label)
+        roles = {self.state: "state", self.loss: "loss", self.weight: "weight"}
+        fail_unless(label, name in roles, f"{item}: {name} is none of {sorted(roles)}")
+        values, exact = [], {symbol: sp.Integer(v) for symbol, v in bind.items()}
+        for index in item.indices:
+            value = sp.sympify(index).xreplace(exact)
+            fail_unless(label, value.is_Integer, f"the index {index} of {item} is not fixed by the statement")
+            values.append(int(value))
+        role = roles[name]
+        fail_unless(label, len(values) == (2 if role == "weight" else 1), f"{item} has the wrong number of indices")
+        if role == "weight":
+            return role, (values[0] - 1, values[1] - 1)  # W_pq with p, q from 1 in print, 0-based here
+        return role, tuple(values)
+
+
+def _roles(context: CheckContext) -> Roles:
+    n = context.model.notation
+    return Roles(n.state, n.loss, n.recurrent_weight)
+
+
+def _compare(label: str, what: str, lhs: sp.MatrixBase, rhs: sp.MatrixBase) -> int:
+    """Compare two explicit matrices exactly; the number of entries compared, or CheckFailed."""
+    fail_unless(label, lhs.shape == rhs.shape, f"{what}: the sides have shapes {lhs.shape} and {rhs.shape}")
+    bad = mismatches(lhs, rhs)
+    fail_unless(label, not bad, f"{what}: entries {bad[:4]} differ ({lhs.shape[0]}x{lhs.shape[1]} compared)")
+    return lhs.shape[0] * lhs.shape[1]
+
+
+def _factors(expr: sp.Basic, label: str) -> tuple[sp.Expr, list[Jacobian]]:
+    """A printed product as (numeric coefficient, Jacobian factors in written order)."""
+    args = expr.args if isinstance(expr, sp.Mul) else (expr,)
+    coefficient, factors = sp.Integer(1), []
+    for arg in args:
+        if arg.is_number:
+            coefficient *= arg
+        else:
+            fail_unless(label, isinstance(arg, Jacobian), f"{arg} is not a Jacobian")
+            factors.append(arg)
+    return coefficient, factors
+
+
+def _product(trajectory: Trajectory, factors: Sequence[Jacobian], bind: dict[sp.Symbol, int], roles: Roles) -> sp.ImmutableMatrix:
+    result = trajectory.evaluate(factors[0], bind, roles)
+    for factor in factors[1:]:
+        right = trajectory.evaluate(factor, bind, roles)
+        fail_unless(trajectory.label, result.shape[1] == right.shape[0], f"the factors before {factor} and it do not multiply ({result.shape}, {right.shape})")
+        result = result * right
+    return sp.ImmutableMatrix(result)
+
+
+def _index_symbol(item: sp.Basic, label: str) -> sp.Symbol:
+    fail_unless(label, isinstance(item, sp.Indexed) and len(item.indices) == 1 and isinstance(item.indices[0], sp.Symbol), f"{item} is not indexed by a symbol")
+    return item.indices[0]
+
+
+def _instance_prose(context: CheckContext, *extra: sp.Basic | str) -> tuple[object, ...]:
+    m = context.model
+    names = ", ".join(pair.label for pair in context.pairs[1:])
+    return (sp.Eq(m.d, context.instance.dim), *extra, ", a general activation ", m.phi, f" and {names}")
+
+
+def check_bptt_sum(math: sp.Basic, context: CheckContext) -> CheckResult:
+    """Statement 1: for every entry W_pq, the total derivative of l(s_t) equals the printed sum, term by term as printed."""
     label = "bptt-sum"
-    _fail_unless(label, statement.lhs == st.bptt_sum.lhs, f"left-hand side is {statement.lhs}, not dL_t/dW")
-    total = statement.rhs
-    _fail_unless(label, isinstance(total, sp.Sum) and len(total.limits) == 1, "right-hand side is not a single sum")
-    (k, lower, upper), summand = total.limits[0], total.function
-    expected = st.bptt_sum.rhs
-    _fail_unless(label, summand == expected.function and k == expected.limits[0][0], f"summand {summand} is not the chain")
-    ks = range(int(lower.subs(st.idx.t, t)), int(upper.subs(st.idx.t, t)) + 1)
-    ell = sp.Function("ell")  # a general scalar loss of s_t
+    fail_unless(label, isinstance(math, sp.Eq), "the statement is not an equation")
+    lhs, rhs = math.lhs, math.rhs
+    fail_unless(label, isinstance(lhs, Jacobian) and isinstance(lhs.denominator, sp.Indexed), f"the left side {lhs} is not a derivative by a weight entry")
+    fail_unless(label, lhs.kind == "total", f"the left side is a {lhs.kind} derivative; the gradient the network trains on is the total one")
+    t = _index_symbol(lhs.numerator, label)
+    p, q = lhs.denominator.indices
+    fail_unless(label, isinstance(rhs, sp.Sum) and len(rhs.limits) == 1, "the right side is not a single sum")
+    (k, lower, upper), summand = rhs.limits[0], rhs.function
+    coefficient, factors = _factors(summand, label)
+    roles, lag = _roles(context), context.config.lag
     compared = 0
-    for pair in pairs:
-        states = instance.unroll(instance.state(0), 1, t, pair)
-        loss = ell(*states[t])
-        grad_at = instance.state("free,t")
-        grad = _at(sp.Matrix([[loss.func(*grad_at).diff(y) for y in grad_at]]), grad_at, states[t])
-        chains = {kk: _jacobian(instance, pair, kk + 1, t, states[kk]) for kk in ks if 1 <= kk <= t}
-        _fail_unless(label, len(chains) == len(ks), f"sum runs over k = {list(ks)}, outside 1..{t}")
-        free = instance.state("free,prev")  # s_(k-1), held fixed in the immediate partial
-        step_maps = {kk: instance.preactivation(free, kk).applyfunc(pair.phi) for kk in chains}
-        for (p, q), w in zip(((p, q) for p in range(instance.dim) for q in range(instance.dim)), instance.W, strict=True):
-            lhs = sp.Matrix([[sp.diff(loss, w)]])
-            rhs = sp.zeros(1, 1)
-            for kk, chain in chains.items():
-                immediate = _at(step_maps[kk].diff(w), free, states[kk - 1])
-                rhs += grad * chain * immediate
-            compared += _compare(label, f"{pair.label}, entry W[{p},{q}]", lhs, rhs)
-    return compared
+    for pair in context.pairs:
+        trajectory = Trajectory(label, context.instance, pair, lag)
+        context.progress(f"  bptt-sum: {pair.label}")
+        for P in range(1, context.instance.dim + 1):
+            for Q in range(1, context.instance.dim + 1):
+                bind = {t: lag, p: P, q: Q}
+                left = trajectory.evaluate(lhs, bind, roles)
+                exact = {symbol: sp.Integer(v) for symbol, v in bind.items()}
+                ks = range(int(lower.xreplace(exact)), int(upper.xreplace(exact)) + 1)
+                right = sp.zeros(1, 1)
+                for kk in ks:
+                    right += coefficient * _product(trajectory, factors, {**bind, k: kk}, roles)
+                compared += _compare(label, f"{pair.label}, entry W[{P},{Q}], t = {lag}", left, right)
+    t_value = sp.Eq(t, lag)
+    method = (
+        "the total derivative of a general loss of the unrolled network in every entry of ",
+        context.model.W,
+        ", compared exactly with the printed sum, each factor of each term computed from the unrolled network",
+    )
+    return CheckResult(label, method, _instance_prose(context, ", ", t_value), compared)  # type: ignore[arg-type]
 
 
-def check_product(statement: sp.Eq, st: Statements, instance: Instance, pairs: Sequence[ActivationPair], k: int, t: int) -> int:
-    """Statement 2: d s_t / d s_k of the unrolled map equals the ordered product of one-step Jacobians."""
+def check_product(math: sp.Basic, context: CheckContext) -> CheckResult:
+    """Statement 2: the Jacobian of the unrolled map from s_k to s_t equals the printed product, factors in printed order."""
     label = "product"
-    _fail_unless(label, statement.lhs == st.product.lhs, f"left-hand side is {statement.lhs}, not ds_t/ds_k")
-    product = statement.rhs
-    _fail_unless(label, isinstance(product, Ordered), "right-hand side is not an ordered product")
-    _fail_unless(label, product.factor == st.one_step, f"factor {product.factor} is not ds_j/ds_(j-1)")
-    values = {st.idx.t: t, st.idx.k: k}
-    _, lower, upper = product.limits
-    js = list(range(int(upper.subs(values)), int(lower.subs(values)) - 1, -1))
+    fail_unless(label, isinstance(math, sp.Eq), "the statement is not an equation")
+    lhs, rhs = math.lhs, math.rhs
+    fail_unless(label, isinstance(lhs, Jacobian), f"the left side {lhs} is not a Jacobian")
+    fail_unless(label, isinstance(rhs, Ordered), f"the right side {rhs} is not an ordered product")
+    t, k = _index_symbol(lhs.numerator, label), _index_symbol(lhs.denominator, label)
+    roles, lag, first = _roles(context), context.config.lag, 1
+    bind = {t: first + lag, k: first}
     compared = 0
-    for pair in pairs:
-        start = instance.state(k)
-        states = dict(zip(range(k, t + 1), instance.unroll(start, k + 1, t, pair), strict=True))
-        _fail_unless(label, all(j - 1 in states and j in states for j in js), f"product runs over j = {js[::-1]}")
-        lhs = states[t].jacobian(start)
-        rhs = sp.eye(instance.dim)
-        for j in js:
-            rhs = rhs * _jacobian(instance, pair, j, j, states[j - 1])
-        compared += _compare(label, f"{pair.label}, {len(js)} factors for t-k = {t - k}", lhs, rhs)
-    return compared
+    for pair in context.pairs:
+        trajectory = Trajectory(label, context.instance, pair, first + lag + 1)  # one step beyond t, so a shifted factor is evaluated, not refused
+        left = trajectory.evaluate(lhs, bind, roles)
+        written = rhs.factors(bind)
+        right = (
+            _product(trajectory, [f for f in written if isinstance(f, Jacobian)], bind, roles) if written else sp.ImmutableMatrix(sp.eye(context.instance.dim))
+        )
+        fail_unless(label, all(isinstance(f, Jacobian) for f in written), f"a factor of {rhs} is not a Jacobian")
+        compared += _compare(label, f"{pair.label}, t - k = {lag}, {len(written)} factors", left, right)
+    method = ("the Jacobian of the unrolled map compared exactly with the printed product, its factors multiplied in the printed order",)
+    return CheckResult(label, method, _instance_prose(context, ", ", sp.Eq(sp.Symbol("t - k"), lag)), compared)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -170,6 +270,7 @@ class MatrixCase:
     """How to check one matrix statement (3, 4 or 5): its explicit left side and its matrix calculus."""
 
     label: str
+    lhs: Callable[[General], Jacobian]
     explicit: Callable[[Instance, ActivationPair], sp.MatrixBase]
     calculus: Callable[[General], sp.MatrixExpr]  # in SymPy's (denominator) layout
     spelled: bool  # whether a_j in the claim stands for W s_(j-1) + U x_j + b
@@ -191,182 +292,61 @@ def _per_step_lhs(instance: Instance, pair: ActivationPair) -> sp.MatrixBase:
 
 
 CASES = {
-    "diagonal": MatrixCase(
-        "diagonal",
-        _diagonal_lhs,
-        lambda m: m.elementwise(m.phi, m.a_j).diff(m.a_j),
-        spelled=False,
-    ),
-    "weight": MatrixCase("weight", _weight_lhs, lambda m: m.preactivation.diff(m.s_prev), spelled=True),
+    "diagonal": MatrixCase("diagonal", lambda m: Jacobian(m.s_j, m.a_j), _diagonal_lhs, lambda m: m.elementwise(m.phi, m.a_j).diff(m.a_j), spelled=False),
+    "weight": MatrixCase("weight", lambda m: Jacobian(m.a_j, m.s_prev), _weight_lhs, lambda m: m.preactivation.diff(m.s_prev), spelled=True),
     "per-step": MatrixCase(
-        "per-step",
-        _per_step_lhs,
-        lambda m: m.elementwise(m.phi, m.preactivation).diff(m.s_prev),
-        spelled=True,
+        "per-step", lambda m: Jacobian(m.s_j, m.s_prev), _per_step_lhs, lambda m: m.elementwise(m.phi, m.preactivation).diff(m.s_prev), spelled=True
     ),
 }
 
 
-@dataclass(frozen=True)
-class MatrixEvidence:
-    """What the check of a matrix statement established, for the report."""
-
-    compared: int
-    raw: sp.MatrixExpr  # SymPy's matrix-calculus result, denominator layout
-    converted: sp.MatrixExpr  # the same in numerator layout
-    raw_mismatches: int  # entries where the unconverted result differs from Matrix.jacobian
-
-
-def check_matrix(
-    statement: sp.Eq,
-    expected_lhs: sp.Basic,
-    case: MatrixCase,
-    model: General,
-    instance: Instance,
-    pairs: Sequence[ActivationPair],
-    layout: Layout = numerator_layout,
-) -> MatrixEvidence:
-    """Statements 3 to 5: explicit d via Matrix.jacobian, general d via matrix calculus plus the layout conversion."""
-    label = case.label
-    _fail_unless(label, statement.lhs == expected_lhs, f"left-hand side is {statement.lhs}, not {expected_lhs}")
-    claim = statement.rhs
-    _fail_unless(label, isinstance(claim, sp.MatrixExpr), f"right-hand side {claim} is not a matrix expression")
+def check_matrix(math: sp.Basic, context: CheckContext, case: MatrixCase, layout: Layout = numerator_layout) -> CheckResult:
+    """Statements 3 to 5: the explicit Jacobian of the map at d, and SymPy's matrix calculus in general d after the layout conversion."""
+    label, model, instance = case.label, context.model, context.instance
+    fail_unless(label, isinstance(math, sp.Eq), "the statement is not an equation")
+    expected = case.lhs(model)
+    fail_unless(label, math.lhs == expected, f"the left side is {math.lhs}, not the derivative {expected} this statement is about")
+    claim = math.rhs
+    fail_unless(label, isinstance(claim, sp.MatrixExpr), f"the right side {claim} is not a matrix expression")
     compared = 0
-    for pair in pairs:
-        lhs = case.explicit(instance, pair)
-        rhs = model.explicit(claim, instance, pair, spell=case.spelled)
-        compared += _compare(label, f"{pair.label}, d = {instance.dim} via Matrix.jacobian", lhs, rhs)
+    for pair in context.pairs:
+        explicit = case.explicit(instance, pair)
+        compared += _compare(label, f"{pair.label}, d = {instance.dim}", explicit, model.explicit(claim, instance, pair, spell=case.spelled))
     raw = case.calculus(model)
     converted = layout(raw)
-    # The conversion itself, checked on the explicit instance against Matrix.jacobian:
     generic = model.generic
-    jac = case.explicit(instance, generic)
-    compared += _compare(label, "layout conversion of the matrix calculus", jac, model.explicit(converted, instance, generic, spell=case.spelled))
-    raw_bad = len(mismatches(jac, model.explicit(raw, instance, generic, spell=case.spelled)))
-    # General d: the converted matrix-calculus result is the claim, as an expression.
-    spelled_claim = claim.subs(model.a_j, model.preactivation) if case.spelled else claim
-    general_ok = canonical(converted.doit()) == canonical(spelled_claim)
-    _fail_unless(label, general_ok, f"general d: matrix calculus gives {canonical(converted.doit())}, not {claim}")
-    return MatrixEvidence(compared + 1, canonical(raw), canonical(converted), raw_bad)
-
-
-def _cases(instance: Instance, pairs: Sequence[ActivationPair], lag: str) -> tuple[str, ...]:
-    return tuple(f"d = {instance.dim}, {lag}, {pair.label}" for pair in pairs)
-
-
-def _silent(message: str) -> None:
-    """The default progress callback: say nothing."""
-
-
-def chain_steps(st: Statements, instance: Instance, pairs: Sequence[ActivationPair], lag: int, progress: Callable[[str], None] = _silent) -> tuple[Step, ...]:
-    """Statements 1 to 5, each checked now; a failed check raises CheckFailed naming the step."""
-    m, n = st.model, st.model.notation
-    t, k = st.idx.t, st.idx.k
-    progress("checking statement 1 (bptt-sum): total derivative against the sum over k")
-    bptt = check_bptt_sum(st.bptt_sum, st, instance, pairs, lag)
-    progress("checking statement 2 (product): Jacobian of the unrolled map against the ordered product")
-    product = check_product(st.product, st, instance, pairs, 1, 1 + lag)
-    evidence = {}
-    for number, name, attr in ((3, "diagonal", "diagonal"), (4, "weight", "weight"), (5, "per-step", "per_step")):
-        progress(f"checking statement {number} ({name}): Matrix.jacobian and matrix calculus")
-        evidence[name] = check_matrix(getattr(st, attr), getattr(st, attr).lhs, CASES[name], m, instance, pairs)
-    a = instance.vector("preactivation", "j")
-    explicit_diagonal = canonical(a.applyfunc(m.phi).jacobian(a))
-    size = f"{instance.dim} x {instance.dim}"
-    by_jacobian = (f"Matrix.jacobian of the map on explicit {size} matrices, compared exactly with the right-hand side; ",)
-
-    def calculus(name: str) -> tuple[str | sp.Basic, ...]:
-        ev = evidence[name]
-        return (
-            "in general ",
-            m.d,
-            ", SymPy's matrix calculus gives ",
-            ev.raw,
-            " in denominator layout; its transpose ",
-            ev.converted,
-            " is the statement, and the transpose was itself checked against Matrix.jacobian "
-            f"(the untransposed result differs in {ev.raw_mismatches} of {instance.dim**2} entries).",
-        )
-
-    return (
-        Step(
-            1,
-            "bptt-sum",
-            "Backpropagation through time",
-            st.bptt_sum,
-            (
-                "The weights ",
-                m.W,
-                " are shared by every step, so the total derivative of ",
-                sp.Symbol(n.indexed("loss", t)),
-                " collects one path per step k: through the state ",
-                sp.Symbol(n.indexed("state", k)),
-                " back to the immediate partial, in which the previous state is held fixed.",
-            ),
-            Status.SYMBOLIC,
-            Check(
-                (
-                    "The total derivative of a general loss of the unrolled state in every entry of ",
-                    m.W,
-                    " equals the sum, every term computed independently by Matrix.jacobian.",
-                ),
-                _cases(instance, pairs, f"t = {lag}"),
-                bptt,
-            ),
-        ),
-        Step(
-            2,
-            "product",
-            "The temporal Jacobian is a product",
-            st.product,
-            (
-                "The chain rule along ",
-                sp.Symbol(n.indexed("state", k)),
-                " to ",
-                sp.Symbol(n.indexed("state", t)),
-                ", one factor per step, later steps on the left: ",
-                difference(t, k),
-                " factors.",
-            ),
-            Status.SYMBOLIC,
-            Check(
-                ("Matrix.jacobian of the unrolled map equals the product of the one-step Jacobians in this order.",),
-                _cases(instance, pairs, f"t - k = {lag}"),
-                product,
-            ),
-        ),
-        Step(
-            3,
-            "diagonal",
-            "An elementwise activation has a diagonal Jacobian",
-            st.diagonal,
-            (
-                "Each entry of ",
-                m.s_j,
-                " depends on the same entry of ",
-                m.a_j,
-                " only, so every off-diagonal partial derivative is zero.",
-            ),
-            Status.SYMBOLIC,
-            Check((*by_jacobian, *calculus("diagonal")), _cases(instance, pairs, "one step"), evidence["diagonal"].compared),
-            displays=(Display((f"For d = {instance.dim}, Matrix.jacobian gives",), sp.Eq(st.diagonal.lhs, explicit_diagonal, evaluate=False)),),
-        ),
-        Step(
-            4,
-            "weight",
-            "The pre-activation's Jacobian is W",
-            st.weight,
-            ("The input term ", m.U * m.x_j, " and the bias ", m.b, " do not depend on ", m.s_prev, "."),
-            Status.SYMBOLIC,
-            Check((*by_jacobian, *calculus("weight")), _cases(instance, pairs, "one step"), evidence["weight"].compared),
-        ),
-        Step(
-            5,
-            "per-step",
-            "One step of the chain",
-            st.per_step,
-            ("The chain rule through ", m.a_j, ", from ", Ref("diagonal"), " and ", Ref("weight"), "."),
-            Status.SYMBOLIC,
-            Check((*by_jacobian, *calculus("per-step")), _cases(instance, pairs, "one step"), evidence["per-step"].compared),
-        ),
+    jacobian = case.explicit(instance, generic)
+    compared += _compare(label, "layout conversion of the matrix calculus", jacobian, model.explicit(converted, instance, generic, spell=case.spelled))
+    raw_bad = len(mismatches(jacobian, model.explicit(raw, instance, generic, spell=case.spelled)))
+    spelled = claim.subs(model.a_j, model.preactivation) if case.spelled else claim
+    general = canonical(converted.doit())
+    fail_unless(label, general == canonical(spelled), f"general d: matrix calculus gives {general}, not {claim}")
+    compared += 1
+    method = (
+        "the Jacobian of the map, entry by entry, compared exactly with the right side; and in general ",
+        model.d,
+        ", matrix calculus transposed from denominator to numerator layout",
     )
+    log = (
+        ("matrix calculus gives ", canonical(raw), " in denominator layout; its transpose ", canonical(converted), " is the statement"),
+        (f"the untransposed result differs from the explicit Jacobian in {raw_bad} of {instance.dim**2} entries",),
+    )
+    return CheckResult(label, method, _instance_prose(context), compared, log)  # type: ignore[arg-type]
+
+
+def check_diagonal(math: sp.Basic, context: CheckContext) -> CheckResult:
+    """Statement 3: ds_j/da_j = diag(phi'(a_j))."""
+    return check_matrix(math, context, CASES["diagonal"])
+
+
+def check_weight(math: sp.Basic, context: CheckContext) -> CheckResult:
+    """Statement 4: da_j/ds_{j-1} = W."""
+    return check_matrix(math, context, CASES["weight"])
+
+
+def check_per_step(math: sp.Basic, context: CheckContext) -> CheckResult:
+    """Statement 5: ds_j/ds_{j-1} = diag(phi'(a_j)) W."""
+    return check_matrix(math, context, CASES["per-step"])
+
+
+CHECKS = {"bptt-sum": check_bptt_sum, "product": check_product, "diagonal": check_diagonal, "weight": check_weight, "per-step": check_per_step}

@@ -20,7 +20,8 @@ class Jacobian(sp.Expr):
     is_commutative = False
     KINDS = ("partial", "total", "immediate")
 
-    def __new__(cls, numerator: sp.Basic, denominator: sp.Basic, kind: str = "partial") -> Jacobian:
+    def __new__(cls, numerator: sp.Basic, denominator: sp.Basic, kind: str | sp.Symbol = "partial") -> Jacobian:
+        kind = str(kind)  # a Symbol when SymPy rebuilds the object (subs, xreplace)
         if kind not in cls.KINDS:
             raise ValueError(f"Jacobian kind {kind!r} is not one of {cls.KINDS}")
         return super().__new__(cls, numerator, denominator, sp.Symbol(kind))
@@ -50,7 +51,8 @@ class Extremum(sp.Expr):
 
     KINDS = ("sup", "max")
 
-    def __new__(cls, expr: sp.Expr, variable: sp.Symbol, kind: str = "sup") -> Extremum:
+    def __new__(cls, expr: sp.Expr, variable: sp.Symbol, kind: str | sp.Symbol = "sup") -> Extremum:
+        kind = str(kind)
         if kind not in cls.KINDS:
             raise ValueError(f"Extremum kind {kind!r} is not one of {cls.KINDS}")
         return super().__new__(cls, expr, variable, sp.Symbol(kind))
@@ -77,13 +79,20 @@ class Conjunction(sp.Basic):
 
 
 class Ordered(sp.Expr):
-    """An ordered product of non-commuting factors, later index on the left:
-    prod_{j=lower}^{upper} F(j) = F(upper) ... F(lower)."""
+    """An ordered product of non-commuting factors F(j), j = lower .. upper, in the order it states.
+
+    ``order`` is ``"later-left"`` for F(upper) F(upper-1) ... F(lower) (the chain rule's order,
+    later steps on the left) or ``"earlier-left"`` for F(lower) ... F(upper). The order is part of
+    the object, so the printer shows it and a check multiplies the factors as written.
+    """
 
     is_commutative = False
+    ORDERS = ("later-left", "earlier-left")
 
-    def __new__(cls, factor: sp.Expr, index: sp.Symbol, lower: sp.Expr, upper: sp.Expr) -> Ordered:
-        return super().__new__(cls, factor, sp.Tuple(index, lower, upper))
+    def __new__(cls, factor: sp.Expr, index: sp.Symbol, lower: sp.Expr, upper: sp.Expr, order: str) -> Ordered:
+        if order not in cls.ORDERS:
+            raise ValueError(f"Ordered order {order!r} is not one of {cls.ORDERS}")
+        return super().__new__(cls, factor, sp.Tuple(index, lower, upper), sp.Symbol(order))
 
     @property
     def factor(self) -> sp.Expr:
@@ -94,8 +103,23 @@ class Ordered(sp.Expr):
         index, lower, upper = self.args[1]
         return index, lower, upper
 
+    @property
+    def order(self) -> str:
+        return str(self.args[2])
+
+    def written(self, first: sp.Expr, last: sp.Expr) -> tuple[sp.Expr, sp.Expr, int]:
+        """(the index of the leftmost factor, of the rightmost, the step from one factor to the next) for limits ``first``..``last``."""
+        if self.order == "later-left":
+            return last, first, -1
+        return first, last, 1
+
+    def indices(self, values: dict[sp.Symbol, int]) -> list[int]:
+        """The values of the index at explicit limits, in written order (leftmost factor first)."""
+        _, lower, upper = self.limits
+        left, right, step = self.written(int(sp.sympify(lower).subs(values)), int(sp.sympify(upper).subs(values)))
+        return list(range(int(left), int(right) + step, step)) if (right - left) * step >= 0 else []
+
     def factors(self, values: dict[sp.Symbol, int]) -> list[sp.Expr]:
-        """The factors at explicit limits, in written order (later index first)."""
-        index, lower, upper = self.limits
-        first, last = int(lower.subs(values)), int(upper.subs(values))
-        return [self.factor.subs(index, j) for j in range(last, first - 1, -1)]
+        """The factors at explicit limits, in written order."""
+        index = self.limits[0]
+        return [self.factor.xreplace({index: sp.Integer(j)}) for j in self.indices(values)]

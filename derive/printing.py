@@ -43,6 +43,15 @@ class ReportPrinter(LatexPrinter):
             return f"{match['base']}_{{{match['sub']},{index}}}"
         return f"{name}_{{{index}}}"
 
+    def _print_IndexedBase(self, expr: sp.IndexedBase) -> str:
+        return str(expr.label)
+
+    def _print_Indexed(self, expr: sp.Indexed) -> str:
+        """s_{t}, s_{j - 1}, W_{pq}: indices in SymPy's usual term order (j - 1, not -1 + j); single letters run together."""
+        indices = [LatexPrinter().doprint(i) for i in expr.indices]
+        joined = "".join(indices) if all(len(i) == 1 for i in indices) else ",".join(indices)
+        return f"{self._print(expr.base)}_{{{joined}}}"
+
     def _print_AppliedUndef(self, expr: AppliedUndef) -> str:
         args = ", ".join(self._print(a) for a in expr.args)
         return rf"{expr.func.__name__}({args})"
@@ -61,8 +70,14 @@ class ReportPrinter(LatexPrinter):
         return str(super()._print_ElementwiseApplyFunction(expr))
 
     def _print_Jacobian(self, expr: Jacobian) -> str:
-        mark = r"\partial^{+}" if expr.kind == "immediate" else r"\partial"
-        return rf"\frac{{{mark} {self._print(expr.numerator)}}}{{\partial {self._print(expr.denominator)}}}"
+        top, bottom = {"partial": (r"\partial", r"\partial"), "immediate": (r"\partial^{+}", r"\partial"), "total": (r"\mathrm{d}", r"\mathrm{d}")}[expr.kind]
+        return rf"\frac{{{top} {self._print(expr.numerator)}}}{{{bottom} {self._print(expr.denominator)}}}"
+
+    def _print_Indexed(self, expr: sp.Indexed) -> str:
+        """s_{t}, s_{j-1}, W_{pq}: the base's notation name with the indices as a subscript (comma-separated when one is longer than a letter)."""
+        indices = [_index(i) for i in expr.indices]
+        joined = "".join(indices) if len(indices) > 1 and all(len(i) == 1 for i in indices) else ",".join(indices)
+        return f"{self._print(expr.base.label)}_{{{joined}}}"
 
     def _print_Norm(self, expr: Norm) -> str:
         arg, p = expr.args
@@ -74,8 +89,15 @@ class ReportPrinter(LatexPrinter):
         return rf"\{kind}_{{{over}}} {self._print(body)}"
 
     def _print_Ordered(self, expr: Ordered) -> str:
+        """The product spelled out in its stated order: F(t) F(t-1) \\cdots F(k+1) when later steps are on the left."""
         index, lower, upper = expr.limits
-        return rf"\prod_{{{self._print(index)}={self._print(lower)}}}^{{{self._print(upper)}}} {self._print(expr.factor)}"
+        left, right, step = expr.written(lower, upper)
+        count = sp.sympify(upper) - sp.sympify(lower) + 1
+        if count.is_Integer and int(count) <= 3:
+            shown = [expr.factor.xreplace({index: left + n * step}) for n in range(max(int(count), 0))]
+            return " ".join(self._print(f) for f in shown) if shown else r"I"
+        first, second, last = (expr.factor.xreplace({index: j}) for j in (left, left + step, right))
+        return rf"{self._print(first)} {self._print(second)} \cdots {self._print(last)}"
 
     def _print_Conjunction(self, expr: Conjunction) -> str:
         return r",\qquad ".join(self._print(a) for a in expr.args)
@@ -83,6 +105,18 @@ class ReportPrinter(LatexPrinter):
     def _print_Chain(self, expr: Chain) -> str:
         parts = [self._print(a) if n % 2 == 0 else Chain.RELATIONS[str(a)] for n, a in enumerate(expr.args)]
         return " ".join(parts)
+
+
+def _index(index: sp.Basic) -> str:
+    """An index as a subscript writes it: the symbols first, then the offset, no spaces (t-1, k+1)."""
+    if isinstance(index, sp.Add):
+        symbolic = [a for a in index.args if not a.is_Number]
+        offset = sum((a for a in index.args if a.is_Number), sp.Integer(0))
+        text = "".join(_index(a) if n == 0 else f"+{_index(a)}" for n, a in enumerate(symbolic)).replace("+-", "-")
+        return text + (f"+{offset}" if offset > 0 else f"{offset}" if offset < 0 else "")
+    if isinstance(index, sp.Mul) and index.args[0] == -1:
+        return "-" + _index(sp.Mul(*index.args[1:]))
+    return ReportPrinter().doprint(index).replace(" ", "")
 
 
 def latex(expr: sp.Basic) -> str:

@@ -15,7 +15,7 @@ import sympy as sp
 
 from .activations import ACTIVATIONS, derive_gamma
 from .expressions import Chain, Conjunction, Extremum, Jacobian, Norm, Ordered
-from .model import General, difference, offset
+from .model import General, difference
 
 #: The labels of the statements, in the order the report prints them.
 LABELS = ("bptt-sum", "product", "diagonal", "weight", "per-step", "gamma", "diagonal-norm", "submultiplicative", "bound", "regimes")
@@ -41,11 +41,11 @@ class Statements:
     activations: tuple[str, ...] = ("sigmoid", "tanh")
     idx: Indices = Indices()
 
-    def name(self, role: str, index: object) -> sp.Symbol:
-        """The symbol of a role at an index, e.g. ``name("state", "t")`` is s_t."""
-        return sp.Symbol(self.model.notation.indexed(role, str(index).replace(" ", "")))
+    def name(self, role: str, index: object) -> sp.Indexed:
+        """A role at an index, e.g. ``name("state", t)`` is s_t: an Indexed, so substituting t = 4 gives s_4."""
+        return sp.Indexed(sp.IndexedBase(getattr(self.model.notation, role)), sp.sympify(index))
 
-    def state(self, index: object) -> sp.Symbol:
+    def state(self, index: object) -> sp.Indexed:
         return self.name("state", index)
 
     @cached_property
@@ -65,7 +65,7 @@ class Statements:
 
     @cached_property
     def bptt_sum(self) -> sp.Eq:
-        """dL_t/dW_pq = sum_{k=1}^t dL_t/ds_t ds_t/ds_k d+s_k/dW_pq, for every entry (p, q)."""
+        """dL_t/dW_pq = sum_{k=1}^t dL_t/ds_t ds_t/ds_k d+s_k/dW_pq, for every entry (p, q); the left side a total derivative."""
         t, k = self.idx.t, self.idx.k
         loss, s_t, s_k, w = self.name("loss", t), self.state(t), self.state(k), self.weight_entry
         summand = Jacobian(loss, s_t) * Jacobian(s_t, s_k) * Jacobian(s_k, w, "immediate")
@@ -73,13 +73,16 @@ class Statements:
 
     @cached_property
     def one_step(self) -> Jacobian:
-        return Jacobian(self.state(self.idx.j), self.state(offset(self.idx.j, -1)))
+        """ds_j/ds_{j-1}."""
+        j = self.idx.j
+        return Jacobian(self.state(j), self.state(j - 1))
 
     @cached_property
     def product(self) -> sp.Eq:
-        """ds_t/ds_k = prod_{j=k+1}^t ds_j/ds_{j-1}, later steps on the left."""
+        """ds_t/ds_k = ds_t/ds_{t-1} ds_{t-1}/ds_{t-2} ... ds_{k+1}/ds_k: j = k+1 .. t, later steps on the left."""
         t, k, j = self.idx.t, self.idx.k, self.idx.j
-        return sp.Eq(Jacobian(self.state(t), self.state(k)), Ordered(self.one_step, j, offset(k, 1), t), evaluate=False)
+        product = Ordered(self.one_step, j, k + 1, t, "later-left")
+        return sp.Eq(Jacobian(self.state(t), self.state(k)), product, evaluate=False)
 
     @cached_property
     def diagonal(self) -> sp.Eq:

@@ -153,10 +153,11 @@ def _product(factors: list[Value]) -> Value:
 
 
 def _state_index(state: sp.Basic, scope: Scope) -> int:
-    match = re.match(rf"^{re.escape(scope.state)}_\{{(?P<index>.+)\}}$", str(state))
-    if not match:
+    """The fixed index of a printed state s_(index) on the instance."""
+    if not (isinstance(state, sp.Indexed) and str(state.base.label) == scope.state and len(state.indices) == 1):
         raise scope.fail(f"{state} is not a state s_(index)")
-    index = sp.sympify(match["index"], locals={name: sp.Integer(v) for name, v in scope.integers.items()})
+    index = sp.sympify(state.indices[0])
+    index = index.xreplace({sym: sp.Integer(scope.integers[sym.name]) for sym in index.free_symbols if sym.name in scope.integers})
     if not isinstance(index, sp.Integer):
         raise scope.fail(f"the index of {state} is not fixed on the instance")
     return int(index)

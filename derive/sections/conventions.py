@@ -15,7 +15,7 @@ def build(context: BuildContext) -> Section:
     n = m.notation
     t, d = st.idx.t, m.d
     u, v = sp.Symbol("u"), sp.Symbol("v")
-    s_t, s_prev = st.state(t), st.state("k-1")
+    s_t, s_prev = st.state(t), st.state(st.idx.k - 1)
     loss, ell = st.name("loss", t), sp.Function(r"\ell")
     w = st.weight_entry
     lam, gamma, z = st.lam, st.gamma, sp.Symbol(n.variable)

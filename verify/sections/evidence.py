@@ -14,6 +14,7 @@ import sympy as sp
 
 from derive.document import Figure, Paragraph, Ref, Section, Table
 from derive.errors import CheckFailed
+from derive.printing import latex
 from derive.sections import BuildContext
 
 from ..activations import numeric
@@ -129,7 +130,7 @@ def _figure(context: BuildContext) -> Figure:
     files = tuple((fmt, f"chain-{name}.{fmt}", render_figure(fmt, name)) for fmt in ("pdf", "svg"))
     caption = (
         "Measured ",
-        sp.Symbol(rf"\ln \lVert \partial {st.state(t)} / \partial {st.state(k)} \rVert_2"),
+        sp.Symbol(rf"\ln \lVert \partial {latex(st.state(t))} / \partial {latex(st.state(k))} \rVert_2"),
         f" (natural logarithm) against the lag for one random {name} network with ",
         sp.Eq(context.model.d, FIGURE_DIM),
         " hidden units, its ",

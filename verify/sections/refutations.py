@@ -127,7 +127,15 @@ def _saturation(st: Statements) -> tuple[Prose, Prose]:
 def _nilpotent(st: Statements) -> tuple[Prose, Prose]:
     W, d = st.model.W, st.model.d
     return _explosion(
-        ("A nilpotent ", W, ": with every pre-activation at the argmax of the slope the chain is a multiple of a power of ", W, ", and ", sp.Eq(W**d, sp.ZeroMatrix(d, d), evaluate=False), ".")
+        (
+            "A nilpotent ",
+            W,
+            ": with every pre-activation at the argmax of the slope the chain is a multiple of a power of ",
+            W,
+            ", and ",
+            sp.Eq(W**d, sp.ZeroMatrix(d, d), evaluate=False),
+            ".",
+        )
     )(st)
 
 

@@ -18,6 +18,7 @@ from flint import arb
 from derive.activations import derive_gamma
 from derive.document import Paragraph, Ref, Section, Table
 from derive.errors import CheckFailed
+from derive.printing import latex
 from derive.sections import BuildContext
 
 from ..activations import Array, numeric
@@ -84,14 +85,16 @@ def build(context: BuildContext) -> Section:
             ": ",
             sp.Eq(st.state(0), sp.Symbol(rf"{m.notation.activation}({z}^*) \mathbf{{1}}"), evaluate=False),
             ", ",
-            sp.Eq(m.b, sp.Symbol(rf"{z}^* \mathbf{{1}} - {m.notation.recurrent_weight} {st.state(0)}"), evaluate=False),
+            sp.Eq(m.b, sp.Symbol(rf"{z}^* \mathbf{{1}} - {m.notation.recurrent_weight} {latex(st.state(0))}"), evaluate=False),
             ", no input. Then every factor of ",
             Ref("product"),
             " is ",
             sp.Symbol(rf"\pm {st.gamma} {m.notation.recurrent_weight}"),
             ", and ",
             sp.Eq(
-                sp.Symbol(rf"\lVert \partial {st.state(t)} / \partial {st.state(k)} \rVert_2"), sp.Pow(rate, sp.Symbol("t - k"), evaluate=False), evaluate=False
+                sp.Symbol(rf"\lVert \partial {latex(st.state(t))} / \partial {latex(st.state(k))} \rVert_2"),
+                sp.Pow(rate, sp.Symbol("t - k"), evaluate=False),
+                evaluate=False,
             ),
             " exactly. The ratio of the norm to the bound, enclosed in ball arithmetic for ",
             sp.Eq(m.d, DIM),
