@@ -1,6 +1,14 @@
-"""The fast engine against the plain reference, against finite differences, and at the extremes."""
+"""The fast engine against exact products (mpmath, 50 digits), the plain reference, finite differences, and at the extremes.
+
+"Exact" means: the Jacobians diag(phi'(a_j)) W at the engine's own float pre-activations a_j, with phi' from
+the SymPy expression evaluated by mpmath at 50 digits, multiplied and normed at 50 digits. The engine's
+stated bound (verify/engine.py) is |e^{returned log} - ||P||| <= E || |J_T| ... |J_{k+1}| ||, E = error_bound(...).
+"""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Callable
 
 import mpmath
 import numpy as np
@@ -8,13 +16,19 @@ import pytest
 import sympy as sp
 
 import derive
-from derive.activations import derive_gamma
-from verify import NUMERIC, chain_log_norms, chain_norms, chain_norms_reference, numeric, run
+from derive.activations import ACTIVATIONS
+from derive.errors import InputError
+from verify import NUMERIC, chain_log_norms, chain_log_norms_batched, chain_norms, chain_norms_reference, numeric, run
+from verify.activations import UNIT_ROUNDOFF, symbolic_forms
+from verify.engine import GAP, RELATIVE, Ord, chain_bounds_batched, check_ord, error_bound, evaluation_error, log_norm_2, slope_error, svd_error
 
-ORDS = [2, 1, np.inf, "fro"]
+ORDS: list[Ord] = [2, 1, np.inf, "fro"]
+u = UNIT_ROUNDOFF
+#: The inputs W, U, b, xs, s0 of one RNN.
+Five = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-def _rnn(seed: int, d: int, T: int, m: int = 3, scale: float = 1.0) -> tuple[np.ndarray, ...]:
+def _rnn(seed: int, d: int, T: int, m: int = 3, scale: float = 1.0) -> Five:
     rng = np.random.default_rng(seed)
     return (
         scale * rng.standard_normal((d, d)) / np.sqrt(d),
@@ -25,39 +39,283 @@ def _rnn(seed: int, d: int, T: int, m: int = 3, scale: float = 1.0) -> tuple[np.
     )
 
 
-def test_registry_matches_the_symbolic_one() -> None:
-    assert set(NUMERIC) == set(derive.ACTIVATIONS)
+# ---------------------------------------------------------------- exact products
+
+
+def _exact_slope(activation: str) -> Callable[[mpmath.mpf], mpmath.mpf]:
+    z, phi, _ = symbolic_forms(ACTIVATIONS[activation])
+    return sp.lambdify(z, sp.Abs(sp.diff(phi, z)), "mpmath")
+
+
+def _mp_norm(A: mpmath.matrix, ord: Ord) -> mpmath.mpf:
+    if ord == 2:
+        return max(mpmath.svd_r(A, compute_uv=False))
+    return mpmath.mnorm(A, "f" if ord == "fro" else ord)
+
+
+def _exact_chain(W: np.ndarray, pre: np.ndarray, activation: str, ks: list[int], ord: Ord = 2) -> dict[int, tuple[mpmath.mpf, ...]]:
+    """{k: (||J_T ... J_{k+1}||, || |J_T| ... |J_{k+1}| ||, prod_j ||J_j||)} at 50 digits, for the requested k."""
+    slope = _exact_slope(activation)
+    T, d = pre.shape
+    with mpmath.workdps(50):
+        Wm = mpmath.matrix(W.tolist())
+        Wa = mpmath.matrix(np.abs(W).tolist())
+        P, A, norms, found = mpmath.eye(d), mpmath.eye(d), mpmath.mpf(1), {}
+        for k in range(T - 1, -1, -1):
+            D = mpmath.diag([slope(mpmath.mpf(float(a))) for a in pre[k]])
+            P, A = P * D * Wm, A * D * Wa
+            norms *= _mp_norm(D * Wm, ord)
+            if k in ks:
+                found[k] = (_mp_norm(P, ord), _mp_norm(A, ord), norms)
+    return found
+
+
+def _check_bound(W, U, b, xs, s0, activation: str, ord: Ord = 2, every: int = 1) -> float:  # noqa: ANN001
+    """Assert |e^{log} - N| <= E M at the sampled k; return the largest error relative to the exact norm N."""
+    act = numeric(activation)
+    logs = chain_log_norms(W, U, b, xs, s0, activation, ord)
+    pre = run(W, U, b, xs, s0, activation)
+    T, d = pre.shape
+    ks = sorted({0, T - 1, *range(0, T, every)})
+    eps = slope_error(act, act.log_slope(pre))
+    worst = 0.0
+    with mpmath.workdps(50):
+        for k, (N, M, product) in _exact_chain(W, pre, activation, ks, ord).items():
+            E = float(error_bound(d, T - k, eps, ord, logs[k]))
+            E_b = float(error_bound(d, T - k, eps, ord, logs[k], relative_to="product"))
+            error = abs(mpmath.exp(mpmath.mpf(float(logs[k]))) - N)
+            assert error <= E * M, (activation, ord, k, float(error / N), E, float(M / N))
+            assert error <= E_b * product, (activation, ord, k, float(error / N), E_b, float(product / N))
+            worst = max(worst, float(error / N))
+    return worst
+
+
+def _rank_one(d: int = 3, sigma: float = 51.0, trace: float = 0.05) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal(d), rng.standard_normal(d)
+    x /= np.linalg.norm(x)
+    y -= (y @ x) * x
+    y /= np.linalg.norm(y)
+    c = trace / sigma
+    return sigma * np.outer(x, c * x + np.sqrt(1 - c * c) * y)
+
+
+def _held_at_zero(W: np.ndarray, T: int) -> Five:
+    d = W.shape[0]
+    return W, np.zeros((d, 1)), np.zeros(d), np.zeros((T, 1)), np.zeros(d)
+
+
+def test_reproduction_long_diagonal_chain_is_within_the_bound_and_not_below_it() -> None:
+    """W = diag(2, 1, 2/3) at a = 0, T = 1000: exactly ||ds_T/ds_k|| = 2^(T-k) and M = N; the error was 1.3e-11 below."""
+    W, U, b, xs, s0 = _held_at_zero(np.diag([2.0, 1.0, 2.0 / 3.0]), 1000)
+    worst = _check_bound(W, U, b, xs, s0, "tanh", every=97)
+    logs = chain_log_norms(W, U, b, xs, s0)
+    lags = 1000 - np.arange(1000)
+    with mpmath.workdps(50):
+        below = [float(mpmath.mpf(float(logs[k])) - lags[k] * mpmath.log(2)) for k in range(1000)]
+    assert min(below) >= -4 * u * np.max(logs)  # the output rounding of one log, not T of them
+    assert worst <= float(error_bound(3, 1000, slope_error(numeric("tanh"), np.zeros(1)), 2, np.max(logs)))
+
+
+def test_reproduction_rank_one_is_within_the_bound() -> None:
+    W = _rank_one()
+    assert np.linalg.norm(W, 2) == pytest.approx(51.0) and np.trace(W) == pytest.approx(0.05)
+    _check_bound(*_held_at_zero(W, 79), "tanh")
 
 
 @pytest.mark.parametrize("name", sorted(NUMERIC))
-def test_numeric_forms_match_sympy(name: str) -> None:
-    g = derive_gamma(name)
-    a = np.linspace(-30, 30, 241)
-    with mpmath.workdps(60):  # SymPy's formulas evaluated exactly enough to judge the float forms
-        phi = np.array([float(g.phi.subs(g.variable, sp.Float(v, 60)).evalf(60)) for v in a])
-        slope = np.array([float(g.first.subs(g.variable, sp.Float(v, 60)).evalf(60)) for v in a])
-    act = numeric(name)
-    np.testing.assert_allclose(act.phi(a), phi, rtol=1e-14, atol=1e-300)
-    np.testing.assert_allclose(act.slope(a), slope, rtol=1e-12)
-    assert act.gamma == float(g.gamma)
-    assert np.max(act.slope(a)) <= act.gamma
+def test_random_chains_are_within_the_bound(name: str) -> None:
+    W, U, b, xs, s0 = _rnn(1, 4, 25, scale=1.5)
+    worst = _check_bound(W, U, b, xs, s0, name)
+    assert worst < 1e-12  # no cancellation here: the error is rounding, far below the 1e-11 the old engine certified
+
+
+@pytest.mark.parametrize("ord", ORDS, ids=str)
+def test_every_norm_is_within_the_bound(ord: Ord) -> None:
+    _check_bound(*_rnn(2, 3, 12, scale=1.3), "sigmoid", ord)
+
+
+def test_non_normal_and_saturated_chains_are_within_the_bound() -> None:
+    W = np.array([[1.0, 0.0], [1.0, 1.0]])
+    s0 = numeric("sigmoid").phi(np.zeros(2))
+    _check_bound(W, np.zeros((2, 1)), -W @ s0, np.zeros((40, 1)), s0, "sigmoid")
+    d, T = 3, 30
+    W = np.diag([1.0, 2.0, 3.0]) + 0.1
+    _check_bound(W, np.zeros((d, 1)), np.array([40.0, 0.0, -25.0]), np.zeros((T, 1)), np.zeros(d), "tanh", every=7)
+
+
+def test_mixed_saturation_beyond_the_exponent_range_is_within_the_bound() -> None:
+    """Log slopes 0 and about -800 in one step: e^{L - m log 2} must be scaled from the largest slope, or it overflows."""
+    d, T = 3, 12
+    W = np.diag([1.0, 2.0, 3.0]) + 0.1
+    _check_bound(W, np.zeros((d, 1)), np.array([400.0, 0.0, -1.0]), np.zeros((T, 1)), np.zeros(d), "tanh", every=3)
+    _check_bound(W, np.zeros((d, 1)), np.array([800.0, 0.0, -1.0]), np.zeros((T, 1)), np.zeros(d), "sigmoid", every=3)
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e-300, 3e200])
+@pytest.mark.parametrize("ord", [1, np.inf])
+def test_huge_and_tiny_w_are_within_the_bound(scale: float, ord: Ord) -> None:
+    """Logs near +-690 after one or two steps: the rounding of the returned log itself must be in the bound."""
+    rng = np.random.default_rng(int(np.log10(scale)) + 400)
+    for T in (1, 2):
+        W = scale * np.diag(rng.uniform(0.5, 2.0, 3))
+        _check_bound(*_held_at_zero(W, T), "tanh", ord)
+
+
+def test_error_bound_grows_with_the_lag_and_the_slope_error() -> None:
+    E = error_bound(4, np.arange(1, 50), 1e-15)
+    assert np.all(np.diff(E) > 0)
+    assert error_bound(4, 10, 1e-13) > error_bound(4, 10, 1e-15)
+    # at least n (d u + eps), the first-order size of the product's rounding (gamma_d per dot product, eps per slope)
+    assert error_bound(4, 100, 1e-15, 1) >= 100 * (4 * u + 1e-15)
+    # the normwise bound (b) pays || |A| ||_2 <= sqrt(d) ||A||_2 twice: at least n d (d u + eps)
+    assert error_bound(4, 10**4, 1e-15, 2, relative_to="product") >= 10**4 * 4 * (4 * u + 1e-15)
+    assert evaluation_error(4, 2) >= RELATIVE
+    assert evaluation_error(4) == evaluation_error(4, 2)
+    assert 16 * u <= evaluation_error(4, "fro") <= 4 * 16 * u  # a sum of d^2 squares
+    assert 4 * u <= evaluation_error(4, 1) < 2 * 4 * u and 4 * u <= evaluation_error(4, np.inf) < 2 * 4 * u  # gamma_d >= d u
+
+
+def test_the_assumed_svd_error_covers_lapacks_measured_error() -> None:
+    """svd_error(d) is an assumption (module docstring); it must at least cover what LAPACK does on random and graded matrices."""
+    rng = np.random.default_rng(17)
+    for d in (2, 4, 8):
+        worst = 0.0
+        for i in range(10):
+            A = rng.standard_normal((d, d)) * np.logspace(0, -6 * (i % 2), d)
+            with mpmath.workdps(50):
+                exact = _exact_sigma(A)
+                worst = max(worst, float(abs(mpmath.mpf(float(np.linalg.svd(A, compute_uv=False)[0])) / exact - 1)))
+        assert worst <= svd_error(d)
+
+
+@pytest.mark.parametrize("ord", ORDS, ids=str)
+@pytest.mark.parametrize("relative_to", ["magnitude", "product"])
+def test_error_bound_is_within_twice_its_first_order_size(ord: Ord, relative_to: str) -> None:
+    """Not vacuous: E <= 1.5 (n c theta_1 + eps_eval + 3 u (|L| + log d + 1)), theta_1 = eps + (d + 1) u, c = d only for (b) in the 2-norm."""
+    d, n, eps, L = 4, 50, 1e-14, 30.0
+    c = d if (relative_to == "product" and ord == 2) else 1
+    first_order = n * c * (eps + (d + 1) * u) + evaluation_error(d, ord) + 3 * u * (L + np.log(d) + 1)
+    E = float(error_bound(d, n, eps, ord, L, relative_to))
+    assert first_order <= E <= 1.5 * first_order
+    assert error_bound(4, 10**4, 1e-15, 2, relative_to="product") > error_bound(4, 10**4, 1e-15, 1, relative_to="product")
 
 
 @pytest.mark.parametrize("name", sorted(NUMERIC))
-def test_log_slope_is_finite_and_accurate_when_saturated(name: str) -> None:
+def test_slope_error_covers_the_stated_log_slope_error(name: str) -> None:
+    """eps includes the activation's stated log-slope accuracy, and grows with the saturation (|L|)."""
     act = numeric(name)
-    a = np.array([40.0, -40.0, 400.0, -1e4])
-    logs = act.log_slope(a)
-    assert np.all(np.isfinite(logs))
-    # exact asymptotics: log sech^2 a = log 4 - 2|a| + O(e^{-2|a|}), log sigma(a)sigma(-a) = -|a| + O(e^{-|a|})
-    expected = (np.log(4) - 2 * np.abs(a)) if name == "tanh" else -np.abs(a)
-    np.testing.assert_allclose(logs, expected, rtol=1e-15, atol=1e-14)
+    for largest in (0.0, 30.0, 2000.0):
+        L = np.array([-largest, 0.0])
+        assert slope_error(act, L) >= act.log_slope_error(L)
+    assert slope_error(act, np.array([-2000.0])) > 100 * slope_error(act, np.array([-1.0]))
+    # and the rounding of m log 2 with |m log 2| ~ |max L|: at least u |L| beyond the log slope's own error
+    L = np.array([-2000.0])
+    assert slope_error(act, L) >= act.log_slope_error(L) + 2000 * u
+    assert slope_error(act, L) <= 1.5 * (act.log_slope_error(L) + u * (3.5 * 2000 + 3) + 2 * u)
+    with pytest.raises(InputError, match="^relative_to: 'norm' is not 'magnitude' or 'product'$"):
+        error_bound(4, 10, 1e-15, relative_to="norm")
+
+
+# ---------------------------------------------------------------- the Kato-Temple certificate
+
+
+def _with_spectrum(seed: int, singular: list[float]) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    d = len(singular)
+    q1, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    q2, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    return (q1 * singular) @ q2.T
+
+
+def _exact_sigma(P: np.ndarray) -> mpmath.mpf:
+    with mpmath.workdps(50):
+        return max(mpmath.svd_r(mpmath.matrix(P.tolist()), compute_uv=False))
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.5])
+@pytest.mark.parametrize("seed", range(8))
+def test_certificate_is_an_upper_bound_on_the_computed_products_norm(seed: int, scale: float) -> None:
+    """Top singular values 1 and 0.8 (times scale): power iteration is slow; the certificate must stay above the norm.
+
+    The Rayleigh value sqrt(theta) is below the norm, and the certificate within RELATIVE of it (module docstring).
+    """
+    P = _with_spectrum(seed, [scale, 0.8 * scale, 0.3 * scale, 0.1 * scale])
+    estimate = log_norm_2(P, np.full(4, 0.5))
+    assert estimate.certified is True
+    rounding = 8 * 4**1.5 * u
+    with mpmath.workdps(50):
+        sigma = _exact_sigma(P)
+        ratio = float(mpmath.exp(mpmath.mpf(estimate.log_norm)) / sigma)
+        assert float(mpmath.exp(mpmath.mpf(estimate.log_rayleigh)) / sigma) <= 1 + rounding
+    assert 1 - rounding <= ratio <= 1 + RELATIVE + rounding
+    assert 0 <= estimate.log_norm - estimate.log_rayleigh <= RELATIVE / 2 + rounding
+
+
+def test_power_iteration_alone_would_be_below_the_norm() -> None:
+    """The same matrices without the residual term: sqrt(theta) falls short, by more than rounding, for some seed."""
+    shortfalls = []
+    for seed in range(12):
+        P = _with_spectrum(seed, [1.0, 0.8, 0.3, 0.1])
+        x = P.T @ np.full(4, 0.5)
+        for _ in range(3):
+            x = P.T @ (P @ x)
+            x /= np.linalg.norm(x)
+        shortfalls.append(1 - np.linalg.norm(P @ x) / float(_exact_sigma(P)))
+    assert max(shortfalls) > 1e-6
+
+
+def test_no_certificate_without_a_gap() -> None:
+    """Equal singular values (an orthogonal matrix): no gap, so LAPACK's value, which is exact up to rounding."""
+    P = _with_spectrum(3, [0.75, 0.75, 0.75])
+    estimate = log_norm_2(P, np.full(3, 3**-0.5))
+    assert estimate.certified is False
+    assert estimate.log_norm == pytest.approx(np.log(0.75), abs=1e-14)
+    assert estimate.log_rayleigh == pytest.approx(estimate.log_norm, abs=1e-14)  # every unit x has ||P x|| = 0.75
+
+
+def test_a_gap_below_GAP_is_not_certified() -> None:
+    """theta - alpha = GAP / 2 theta: even from the exact top singular vector (residual 0), no certificate; 4 GAP theta is enough."""
+    P = _with_spectrum(4, [0.5, 0.5 * np.sqrt(1.0 - GAP / 2)])
+    assert log_norm_2(P, np.linalg.svd(P)[0][:, 0]).certified is False
+    wider = _with_spectrum(4, [0.5, 0.5 * np.sqrt(1.0 - 4 * GAP)])
+    assert log_norm_2(wider, np.linalg.svd(wider)[0][:, 0]).certified is True
+
+
+def test_zero_matrix_and_a_start_in_the_null_space() -> None:
+    start = np.array([0.0, 1.0])
+    zero = log_norm_2(np.zeros((2, 2)), start)
+    assert zero.log_norm == -np.inf and zero.log_rayleigh == -np.inf and zero.certified is False and zero.vector is start
+    P = np.array([[0.75, 0.0], [0.0, 0.0]])  # P^T start = 0: the iteration must restart from another vector
+    estimate = log_norm_2(P, start)
+    assert estimate.certified is True
+    assert estimate.log_norm == pytest.approx(np.log(0.75), abs=1e-15)
+
+
+def test_every_2_norm_of_a_chain_with_a_gap_is_certified(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The certificate, not LAPACK, gives the 2-norms of a chain whose products have a clear spectral gap: one per k."""
+    import verify.engine as engine
+
+    calls: list[bool] = []
+
+    def spy(P: np.ndarray, start: np.ndarray) -> object:
+        estimate = log_norm_2(P, start)
+        calls.append(estimate.certified)
+        return estimate
+
+    monkeypatch.setattr(engine, "log_norm_2", spy)
+    W = _with_spectrum(5, [1.2, 0.5, 0.2])
+    chain_log_norms(*_held_at_zero(W, 20))
+    assert len(calls) == 20 and all(calls)
+
+
+# ---------------------------------------------------------------- against the plain reference and finite differences
 
 
 @pytest.mark.parametrize("name", sorted(NUMERIC))
 @pytest.mark.parametrize("ord", ORDS, ids=str)
-def test_fast_engine_agrees_with_reference(name: str, ord: float | str) -> None:
-    for seed, d, T in [(0, 1, 5), (1, 3, 12), (2, 8, 40), (3, 16, 30)]:
+def test_fast_engine_agrees_with_reference(name: str, ord: Ord) -> None:
+    for seed, d, T in [(0, 1, 5), (1, 3, 12), (3, 16, 30)]:
         W, U, b, xs, s0 = _rnn(seed, d, T, scale=1.5)
         fast = chain_norms(W, U, b, xs, s0, name, ord)
         ref = chain_norms_reference(W, U, b, xs, s0, name, ord)
@@ -65,12 +323,27 @@ def test_fast_engine_agrees_with_reference(name: str, ord: float | str) -> None:
         assert fast.shape == (T,)
 
 
-def test_two_norm_is_certified_from_above() -> None:
-    W, U, b, xs, s0 = _rnn(7, 32, 80, scale=2.0)
-    fast = chain_norms(W, U, b, xs, s0)
-    ref = chain_norms_reference(W, U, b, xs, s0)
-    assert np.all(fast >= ref * (1 - 1e-12))  # never below the truth beyond rounding
-    assert np.all(fast <= ref * (1 + 1e-10))
+def test_batched_agrees_with_single_and_carries_its_bound_inputs() -> None:
+    rng = np.random.default_rng(9)
+    B, d, T = 5, 3, 15
+    W, U = 1.4 * rng.standard_normal((B, d, d)), rng.standard_normal((B, d, 2))
+    b, xs, s0 = rng.standard_normal((B, d)), rng.standard_normal((B, T, 2)), rng.standard_normal((B, d))
+    for name in NUMERIC:
+        for ord in ORDS:
+            batched = chain_log_norms_batched(W, U, b, xs, s0, name, ord)
+            for i in range(B):
+                np.testing.assert_allclose(batched[i], chain_log_norms(W[i], U[i], b[i], xs[i], s0[i], name, ord), rtol=1e-12, atol=1e-12)
+    bounds = chain_bounds_batched(W, U, b, xs, s0)  # tanh by default
+    np.testing.assert_array_equal(bounds.log_norms, chain_log_norms_batched(W, U, b, xs, s0, "tanh"))
+    act = numeric("tanh")
+    for i in range(B):
+        pre = run(W[i], U[i], b[i], xs[i], s0[i])
+        assert bounds.slope_errors[i] == pytest.approx(slope_error(act, act.log_slope(pre)), rel=1e-12)
+        exact = _exact_chain(W[i], pre, "tanh", list(range(T)), "fro")
+        with mpmath.workdps(50):
+            for k, (_, M, _) in exact.items():
+                E = float(error_bound(d, T - k, bounds.slope_errors[i], "fro", bounds.log_magnitudes[i, k]))
+                assert abs(mpmath.exp(mpmath.mpf(float(bounds.log_magnitudes[i, k]))) - M) <= E * M
 
 
 def _map(W, U, b, xs, s_k, k, activation):  # noqa: ANN001, ANN202
@@ -82,26 +355,21 @@ def _map(W, U, b, xs, s_k, k, activation):  # noqa: ANN001, ANN202
 
 
 @pytest.mark.parametrize("name", sorted(NUMERIC))
-@pytest.mark.parametrize("ord", ORDS, ids=str)
-def test_chain_agrees_with_finite_differences(name: str, ord: float | str) -> None:
+def test_chain_agrees_with_finite_differences(name: str) -> None:
     """The Jacobian of the actual RNN map by central differences, from every s_k, has the engine's norms."""
     W, U, b, xs, s0 = _rnn(11, 4, 6, scale=1.3)
     pre = run(W, U, b, xs, s0, name)
     phi = numeric(name).phi
     states = [s0, *(phi(a) for a in pre)]
     h = 1e-6
-    norms = chain_norms(W, U, b, xs, s0, name, ord)
-    for k in range(xs.shape[0]):
-        columns = [(_map(W, U, b, xs, states[k] + h * e, k, name) - _map(W, U, b, xs, states[k] - h * e, k, name)) / (2 * h) for e in np.eye(4)]
-        jac = np.column_stack(columns)
-        assert np.linalg.norm(jac, ord) == pytest.approx(norms[k], rel=1e-6, abs=1e-9)
+    for ord in ORDS:
+        norms = chain_norms(W, U, b, xs, s0, name, ord)
+        for k in range(xs.shape[0]):
+            columns = [(_map(W, U, b, xs, states[k] + h * e, k, name) - _map(W, U, b, xs, states[k] - h * e, k, name)) / (2 * h) for e in np.eye(4)]
+            assert np.linalg.norm(np.column_stack(columns), ord) == pytest.approx(norms[k], rel=1e-6, abs=1e-9)
 
 
-def test_one_step_jacobian_matches_finite_differences() -> None:
-    W, U, b, xs, s0 = _rnn(5, 5, 1, scale=1.0)
-    a = run(W, U, b, xs, s0)[0]
-    fd = np.column_stack([(np.tanh(W @ (s0 + 1e-6 * e) + U @ xs[0] + b) - np.tanh(W @ (s0 - 1e-6 * e) + U @ xs[0] + b)) / 2e-6 for e in np.eye(5)])
-    np.testing.assert_allclose(np.diag(numeric("tanh").slope(a)) @ W, fd, rtol=1e-7, atol=1e-9)
+# ---------------------------------------------------------------- extremes
 
 
 def test_long_chain_contractive_w_is_finite_and_bounded() -> None:
@@ -118,29 +386,162 @@ def test_long_chain_contractive_w_is_finite_and_bounded() -> None:
     assert chain_norms(W, U, b, xs)[0] == 0.0
 
 
+def test_overflowing_norms_have_exact_logs() -> None:
+    """W = 4 I at a = 0 for T = 600: the norm 4^600 overflows a float, its log 1200 log 2 does not."""
+    logs = chain_log_norms(*_held_at_zero(4.0 * np.eye(2), 600))
+    lags = 600 - np.arange(600)
+    np.testing.assert_allclose(logs, 2 * lags * np.log(2.0), rtol=4 * u, atol=0)
+    assert np.isinf(chain_norms(*_held_at_zero(4.0 * np.eye(2), 600))[0])
+
+
 @pytest.mark.parametrize("name", sorted(NUMERIC))
-def test_saturated_units_give_finite_accurate_logs(name: str) -> None:
-    """All units at |a| = 40: phi' underflows nowhere fatal, and the log norm is exact: sum of log slopes + log ||W^(t-k)||."""
+@pytest.mark.parametrize("level", [40.0, 1000.0])
+def test_saturated_units_give_finite_accurate_logs(name: str, level: float) -> None:
+    """All units at |a| = level or more: the log norm is exact: sum of log slopes + log ||W^(t-k)|| (W diagonal)."""
     d, T = 3, 30
-    W = np.diag([1.0, 2.0, 3.0])  # with s_0 = 0 and huge inputs the states saturate
-    bias = np.full(d, 40.0)
+    W = np.diag([1.0, 2.0, 3.0])
+    bias = np.full(d, level)
     U, xs = np.zeros((d, 1)), np.zeros((T, 1))
     logs = chain_log_norms(W, U, bias, xs, np.zeros(d), name)
     assert np.all(np.isfinite(logs))
     pre = run(W, U, bias, xs, np.zeros(d), name)
-    log_slopes = numeric(name).log_slope(pre)  # T x d, pre-activations 40 + W s
+    log_slopes = numeric(name).log_slope(pre)
     lags = T - np.arange(T)
-    # diagonal W: ds_T/ds_k is diagonal; its 2-norm is the largest diagonal entry
     expected = [np.max(np.sum(log_slopes[k:], axis=0) + lag * np.log(np.diag(W))) for k, lag in zip(range(T), lags, strict=True)]
     np.testing.assert_allclose(logs, expected, rtol=1e-12)
     assert logs[0] < -1000
+    batched = chain_log_norms_batched(W[None], U[None], bias[None], xs[None], np.zeros((1, d)), name)
+    np.testing.assert_allclose(batched[0], expected, rtol=1e-12)
 
 
-def test_bad_shapes_and_names_are_rejected() -> None:
+def test_a_product_whose_largest_entry_is_exactly_one() -> None:
+    """W = ones (d = 4) at a = 0: W^n = 4^(n-1) W, ||W^n||_2 = 4^n; after scaling, the second product's entries are exactly 1."""
+    W, U, b, xs, s0 = _held_at_zero(np.ones((4, 4)), 12)
+    expected = (12 - np.arange(12)) * np.log(4.0)
+    np.testing.assert_allclose(chain_log_norms(W, U, b, xs, s0), expected, rtol=4 * u)
+    np.testing.assert_allclose(chain_log_norms_batched(W[None], U[None], b[None], xs[None], s0[None])[0], expected, rtol=4 * u)
+
+
+def test_products_with_no_positive_entry() -> None:
+    """W = -2 I: every odd-length product is -2^n I, whose largest entry is 0; the scale must come from |P|."""
+    logs = chain_log_norms(*_held_at_zero(-2.0 * np.eye(2), 40))
+    np.testing.assert_allclose(logs, (40 - np.arange(40)) * np.log(2.0), rtol=4 * u)
+    for ord in ORDS:
+        W, U, b, xs, s0 = _held_at_zero(np.array([[-3.0, -1.0], [0.0, -0.5]]), 9)
+        np.testing.assert_allclose(chain_norms(W, U, b, xs, s0, "tanh", ord), chain_norms_reference(W, U, b, xs, s0, "tanh", ord), rtol=1e-12)
+
+
+def test_zero_w_and_a_product_that_vanishes() -> None:
+    assert np.all(chain_log_norms(*_held_at_zero(np.zeros((2, 2)), 4)) == -np.inf)
+    nilpotent = np.array([[0.0, 10.0], [0.0, 0.0]])
+    logs = chain_log_norms(*_held_at_zero(nilpotent, 4))
+    np.testing.assert_allclose(logs[3], np.log(10.0), rtol=1e-15)
+    assert np.all(logs[:3] == -np.inf)
+    W, U, b, xs, s0 = _held_at_zero(nilpotent, 4)
+    batched = chain_log_norms_batched(W[None], U[None], b[None], xs[None], s0[None])
+    np.testing.assert_array_equal(batched[0], logs)
+    assert np.all(chain_log_norms_batched(np.zeros((2, 2, 2)), np.zeros((2, 2, 1)), np.zeros((2, 2)), np.zeros((2, 3, 1))) == -np.inf)
+
+
+# ---------------------------------------------------------------- inputs
+
+
+ARGUMENTS = ("W", "U", "b", "xs", "s0")
+
+
+def _inputs() -> dict[str, np.ndarray]:
     W, U, b, xs, s0 = _rnn(0, 3, 4)
-    with pytest.raises(ValueError, match="square"):
-        chain_norms(W[:2], U, b, xs)
-    with pytest.raises(ValueError, match="ord"):
-        chain_norms(W, U, b, xs, ord=3)
+    return {"W": W, "U": U, "b": b, "xs": xs, "s0": s0}
+
+
+def _call(function: Callable[..., object], inputs: dict[str, np.ndarray], *rest: object, batched: bool = False) -> object:
+    """function(W, U, b, xs, s0, *rest), each input given a batch axis of one when ``batched``."""
+    return function(*(value[None] if batched else value for value in inputs.values()), *rest)
+
+
+@pytest.mark.parametrize("argument", ARGUMENTS)
+@pytest.mark.parametrize(("bad", "word"), [(np.nan, "NaN"), (np.inf, "inf"), (-np.inf, "-inf")])
+@pytest.mark.parametrize("ord", ORDS, ids=str)
+def test_non_finite_values_are_named(argument: str, bad: float, word: str, ord: Ord) -> None:
+    inputs = _inputs()
+    where = (0, 1) if inputs[argument].ndim == 2 else (1,)
+    inputs[argument][where] = bad
+    expected = f"{argument}: contains {word} at {list(where)}"
+    for function in (chain_log_norms, chain_norms_reference):
+        with pytest.raises(InputError, match=expected.replace("[", r"\[").replace("]", r"\]")) as caught:
+            _call(function, inputs, "tanh", ord)
+        assert caught.value.argument == argument
+    with pytest.raises(InputError, match=f"^{argument}: contains {word}"):
+        _call(chain_log_norms_batched, inputs, "tanh", ord, batched=True)
+
+
+@pytest.mark.parametrize("argument", ARGUMENTS)
+def test_complex_values_are_refused_not_truncated(argument: str) -> None:
+    inputs = _inputs()
+    inputs[argument] = inputs[argument] + 0j
+    for function in (chain_log_norms, chain_norms_reference):
+        with pytest.raises(InputError, match=f"^{argument}: complex"):
+            _call(function, inputs)
+    with pytest.raises(InputError, match=f"^{argument}: complex"):
+        _call(chain_log_norms_batched, inputs, batched=True)
+
+
+@pytest.mark.parametrize(
+    ("argument", "replace", "message"),
+    [
+        ("W", np.zeros((2, 3)), "W: must be a square"),
+        ("W", np.zeros(3), "W: must have 2 dimensions"),
+        ("U", np.zeros((3, 2)), r"U: must have shape \(d, m\) = \(3, 3\)"),
+        ("b", np.zeros(2), r"b: must have shape \(d,\) = \(3,\)"),
+        ("s0", np.zeros(4), r"s0: must have shape \(d,\)"),
+        ("xs", np.zeros((0, 3)), "xs: has T = 0 steps"),
+        ("W", np.array([["a"]]), "W: must hold real numbers"),
+    ],
+)
+def test_bad_shapes_are_named(argument: str, replace: np.ndarray, message: str) -> None:
+    inputs = _inputs()
+    inputs[argument] = replace
+    for function in (chain_log_norms, chain_norms_reference):
+        with pytest.raises(InputError, match=f"^{message}"):
+            _call(function, inputs)
+
+
+def test_bad_batched_shapes_are_named() -> None:
+    inputs = {name: value[None] for name, value in _inputs().items()}
+    for argument, replace, message in [
+        ("xs", np.zeros((2, 4, 3)), "xs: must have shape (B, T, m) with B = 1 and T >= 1, got (2, 4, 3)"),
+        ("xs", np.zeros((1, 0, 3)), "xs: must have shape (B, T, m) with B = 1 and T >= 1, got (1, 0, 3)"),
+        ("U", np.zeros((1, 3, 2)), "U: must have shape (B, d, m) = (1, 3, 3), got (1, 3, 2)"),
+        ("b", np.zeros((1, 2)), "b: must have shape (B, d) = (1, 3), got (1, 2)"),
+        ("W", np.zeros((1, 3, 2)), "W: must be B x d x d with d >= 1, got shape (1, 3, 2)"),
+        ("s0", np.zeros((1, 2)), "s0: must have shape (B, d) = (1, 3), got (1, 2)"),
+    ]:
+        with pytest.raises(InputError, match=f"^{re.escape(message)}$"):
+            _call(chain_log_norms_batched, {**inputs, argument: replace})
+
+
+def test_smallest_batched_shapes_and_default_s0_are_accepted() -> None:
+    """d = 1, T = 1 and s0 omitted (zeros) are valid batched inputs, as for one network."""
+    W, U, b, xs = np.full((1, 1, 1), 0.5), np.ones((1, 1, 1)), np.zeros((1, 1)), np.zeros((1, 1, 1))
+    batched = chain_log_norms_batched(W, U, b, xs)
+    np.testing.assert_allclose(batched[0], chain_log_norms(W[0], U[0], b[0], xs[0]), rtol=1e-15)
+    np.testing.assert_allclose(batched[0], [np.log(0.5)], rtol=1e-15)
+
+
+@pytest.mark.parametrize("ord", [3, -1, -np.inf, True, False, "nuc", None, 2.5])
+def test_bad_ord_is_named(ord: object) -> None:
+    inputs = _inputs()
+    problem = "is a bool" if isinstance(ord, bool) else "is not a norm here"
+    for function in (chain_log_norms, chain_norms_reference, chain_log_norms_batched):
+        with pytest.raises(InputError, match=f"^ord: {re.escape(repr(ord))} {problem}; use one of 2, 1, inf, 'fro'$"):
+            _call(function, inputs, "tanh", ord, batched=function is chain_log_norms_batched)
+
+
+def test_good_ords_are_canonical() -> None:
+    assert [repr(check_ord(o)) for o in (2, 2.0, np.int64(1), 1.0, np.inf, float("inf"), "fro")] == ["2", "2", "1", "1", "inf", "inf", "'fro'"]
+
+
+def test_unknown_activation_is_a_config_error() -> None:
+    inputs = _inputs()
     with pytest.raises(derive.ConfigError, match="relu"):
-        chain_norms(W, U, b, xs, activation="relu")
+        _call(chain_norms, inputs, "relu")

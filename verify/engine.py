@@ -1,169 +1,375 @@
-"""The fast Jacobian-chain engine: ||ds_T/ds_k|| for every k in one backward pass.
+"""The fast Jacobian-chain engine: ||ds_T/ds_k|| for every k in one backward pass, with a stated error bound.
 
 ds_T/ds_k = J_T J_{T-1} ... J_{k+1} with J_j = diag(phi'(a_j)) W. The product is
-accumulated backward once, P <- (P * phi'(a_j)) W (rows scaled, never a diag
-matrix built), and kept normalised with its scale carried as a logarithm, so
-norms that under- or overflow a float still have finite logarithms. The slopes
-enter through log phi', which stays finite for saturated units.
+accumulated backward once, P <- (P * phi'(a_j)) W (rows scaled, never a diag matrix
+built). Every rescaling is by a power of two (np.frexp / np.ldexp), so it is exact,
+and the scale is an integer exponent: the log of the norm is exponent * log 2 + log
+of the scaled norm, with no rounding accumulated over the steps. The slopes enter as
+e^{L - m log 2} 2^m with L = log|phi'| (finite for saturated units) and m an integer.
 
 The 2-norm is not an SVD per lag: a warm-started power iteration on P^T P gives
-theta <= sigma_max^2 from below, and the Kato-Temple inequality certifies an
-upper bound theta + r^2 / (theta - alpha), where r is the residual and
-alpha = ||P||_F^2 - theta bounds every other eigenvalue. The engine returns that
-certified upper bound once it is within 1e-11 relative of theta; when no
-certificate comes (top singular values close together) it falls back to the
-exact eigenvalue of P^T P from LAPACK.
+theta <= sigma_max^2 from below, and the Kato-Temple inequality bounds sigma_max^2 by
+theta + r^2 / (theta - alpha), r the residual and alpha = ||P||_F^2 - theta, which
+bounds every other eigenvalue. That value is an upper bound on the 2-norm of the
+COMPUTED product (up to the rounding of theta, r and alpha, covered by the
+evaluation error below); the engine returns it when it is within RELATIVE of theta
+and theta - alpha >= GAP theta (so that rounding cannot move the certificate), and
+otherwise the largest singular value from LAPACK.
+
+Forward-error bound. Let n = T - k, P = J_T ... J_{k+1} the exact product of the
+exact Jacobians at the engine's own pre-activations a_j (the states of the forward
+pass as computed: statement 9 holds at any a_j, so those are as good as any), and
+M = || |J_T| ... |J_{k+1}| || in the same norm. Assume the standard model of
+floating point without underflow (Higham, Accuracy and Stability, 2.2; this includes
+the scaled slopes e^{L - m log 2}: a unit whose slope is 2^-1022 below the step's
+largest is outside the model), u = 2^-53, gamma_d = d u / (1 - d u), and slopes
+computed with relative error at most eps (``slope_error``).
+One step computes fl(fl(Q D) W): the row scaling rounds once, the product of length-d
+dot products is within gamma_d |Q D| |W| (Higham, Thm 3.5), so
+Q_m = Q_{m-1} J + G_m with |G_m| <= theta |Q_{m-1}| |J|, theta = (1+eps)(1+u)(1+gamma_d) - 1.
+Unrolling and telescoping, sum_m theta (1+theta)^(m-1) = (1+theta)^n - 1, gives the
+componentwise bound |Q_n - P| <= ((1+theta)^n - 1) |J_T| ... |J_{k+1}|. Each norm here
+(2, 1, inf, Frobenius) has ||A|| <= || |A| || and is monotone on nonnegative matrices
+(for the 2-norm: ||A||_2 = max x^T A y over unit x, y, and |x^T A y| <= |x|^T |A| |y|), so
+| ||Q_n|| - ||P|| | <= ||Q_n - P|| <= ((1+theta)^n - 1) M. The norm of Q_n is then
+evaluated with relative error eps_eval. Kato-Temple: RELATIVE + 8 d^1.5 u, because the
+computed theta is within 3 d^1.5 u of ||Q_n x||^2 relative (|| |Q| ||_2 <= sqrt(d) ||Q||_2 and
+theta > alpha gives ||Q x||^2 >= ||Q||^2 / 2), and with theta - alpha >= GAP theta the
+rounding of r and alpha moves r^2 / (theta - alpha) by O(d^3 u^2 / GAP) relative, far below
+u. LAPACK's SVD: the ASSUMED backward error 4 d^2.5 u (Higham, Thm 19.4 and 20.3; LAPACK
+states only "a modest function of d" times u), not proved here. 1- and inf-norm:
+gamma_d; Frobenius: (d^2 + 2) u. The log is returned with
+error at most 3 u (|log N| + log d + 1), a factor e^{3 u (...)}. Altogether, with N_hat = e^{returned log},
+
+    (a) |N_hat - ||P||| <= E_a M,  E_a = (1 + theta)^n (1 + eps_eval) e^{3 u (|log N| + log d + 1)} - 1.
+
+A normwise variant: ||G_m|| <= || |G_m| || <= theta || |Q_{m-1}| || || |J| || <= c theta ||Q_{m-1}|| ||J||
+with c = d for the 2-norm (|| |A| ||_2 <= ||A||_F <= sqrt(d) ||A||_2, twice) and c = 1 for the 1-, inf-
+and Frobenius norms (absolute norms), and the same telescoping gives
+
+    (b) |N_hat - ||P||| <= E_b prod_j ||J_j||,  E_b = (1 + c theta)^n (1 + eps_eval) e^{3 u (|log N| + log d + 1)} - 1.
+
+``error_bound`` returns E_a (``relative_to="magnitude"``) or E_b (``"product"``). Neither is
+relative to ||P||: when the product cancels (a rank-1 W with a small trace) ||P|| can be far
+below M and prod ||J_j||, and the relative error of the norm correspondingly larger. Where
+M = ||P|| (diagonal or nonnegative J), (a) is a relative bound. For statement 9, (b) is the
+natural one: prod ||J_j||_2 <= (gamma lambda)^n. ``error_bound`` forms the products of (1 + x)
+factors as sums of log1p, so that evaluating E does not itself lose its small terms to rounding.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
-from .activations import Array, numeric
+from derive.errors import InputError
+
+from .activations import LOG2, UNIT_ROUNDOFF, Array, NumericActivation, numeric
 
 #: A matrix norm: the induced 2-, 1- or inf-norm, or Frobenius.
 Ord = float | Literal["fro"]
 
-ORDS = (2, 1, np.inf, "fro")
-RELATIVE = 1e-11  # certified relative accuracy of the 2-norm
+ORDS: tuple[Ord, ...] = (2, 1, np.inf, "fro")
+RELATIVE = 1e-11  # the Kato-Temple certificate is accepted within this relative distance of theta
+GAP = 2.0**-20  # ... and only when theta - alpha >= GAP theta, so rounding cannot move it
 POWER_STEPS = 40
 
 
-def _validate(W: Array, U: Array, b: Array, xs: Array, s0: Array | None) -> tuple[Array, Array, Array, Array, Array]:
-    W, U, b, xs = (np.asarray(v, dtype=np.float64) for v in (W, U, b, xs))
-    d = W.shape[0] if W.ndim == 2 else -1
-    if W.ndim != 2 or W.shape != (d, d) or d < 1:
-        raise ValueError(f"W must be a square d x d matrix, got shape {W.shape}")
-    if xs.ndim != 2 or xs.shape[0] < 1:
-        raise ValueError(f"xs must be T x m with T >= 1, got shape {xs.shape}")
-    if U.shape != (d, xs.shape[1]):
-        raise ValueError(f"U must be d x m = {(d, xs.shape[1])}, got shape {U.shape}")
-    if b.shape != (d,):
-        raise ValueError(f"b must have shape ({d},), got {b.shape}")
-    s = np.zeros(d) if s0 is None else np.asarray(s0, dtype=np.float64)
-    if s.shape != (d,):
-        raise ValueError(f"s0 must have shape ({d},), got {s.shape}")
-    return W, U, b, xs, s
+# ---------------------------------------------------------------- validation
+
+
+def check_ord(ord: object) -> Ord:
+    """The norm ``ord`` as one of 2, 1, inf, 'fro'; InputError otherwise (True is not 1)."""
+    if isinstance(ord, bool | np.bool_):
+        raise InputError("ord", f"{ord!r} is a bool; use one of 2, 1, inf, 'fro'")
+    if isinstance(ord, str):
+        if ord == "fro":
+            return "fro"
+    elif isinstance(ord, int | float | np.integer | np.floating) and float(ord) in (2.0, 1.0, np.inf):
+        return float(ord) if float(ord) == np.inf else int(ord)
+    raise InputError("ord", f"{ord!r} is not a norm here; use one of 2, 1, inf, 'fro'")
+
+
+def real_array(name: str, value: object, ndim: int) -> Array:
+    """``value`` as a finite real float64 array of ``ndim`` dimensions; InputError naming ``name`` otherwise."""
+    array = np.asarray(value)
+    if array.dtype.kind == "c":
+        raise InputError(name, f"complex values (dtype {array.dtype}); the RNN is real")
+    if array.dtype.kind not in "iuf":
+        raise InputError(name, f"must hold real numbers, got dtype {array.dtype}")
+    if array.ndim != ndim:
+        raise InputError(name, f"must have {ndim} dimensions, got shape {array.shape}")
+    array = array.astype(np.float64)
+    bad = ~np.isfinite(array)
+    if bad.any():
+        where = [int(i) for i in np.argwhere(bad)[0]]
+        value_there = float(array[tuple(where)])
+        kind = "NaN" if np.isnan(value_there) else ("inf" if value_there > 0 else "-inf")
+        raise InputError(name, f"contains {kind} at {where}")
+    return array
+
+
+def _shape(name: str, array: Array, expected: tuple[int, ...], meaning: str) -> None:
+    if array.shape != expected:
+        raise InputError(name, f"must have shape {meaning} = {expected}, got {array.shape}")
+
+
+def validate(W: object, U: object, b: object, xs: object, s0: object | None) -> tuple[Array, Array, Array, Array, Array]:
+    """W (d x d), U (d x m), b (d), xs (T x m, T >= 1), s0 (d, default 0) as finite real arrays; InputError naming the argument."""
+    W_, U_, b_, xs_ = real_array("W", W, 2), real_array("U", U, 2), real_array("b", b, 1), real_array("xs", xs, 2)
+    d = W_.shape[0]
+    if d < 1 or W_.shape != (d, d):
+        raise InputError("W", f"must be a square d x d matrix with d >= 1, got shape {W_.shape}")
+    if xs_.shape[0] < 1:
+        raise InputError("xs", "has T = 0 steps; the chain ds_T/ds_k needs T >= 1")
+    _shape("U", U_, (d, xs_.shape[1]), "(d, m)")
+    _shape("b", b_, (d,), "(d,)")
+    s = np.zeros(d) if s0 is None else real_array("s0", s0, 1)
+    _shape("s0", s, (d,), "(d,)")
+    return W_, U_, b_, xs_, s
+
+
+def validate_batched(W: object, U: object, b: object, xs: object, s0: object | None) -> tuple[Array, Array, Array, Array, Array]:
+    """The batched shapes W (B,d,d), U (B,d,m), b (B,d), xs (B,T,m), s0 (B,d); InputError naming the argument."""
+    W_, U_, b_, xs_ = real_array("W", W, 3), real_array("U", U, 3), real_array("b", b, 2), real_array("xs", xs, 3)
+    B, d = W_.shape[0], W_.shape[1]
+    if d < 1 or W_.shape[2] != d:
+        raise InputError("W", f"must be B x d x d with d >= 1, got shape {W_.shape}")
+    if xs_.shape[0] != B or xs_.shape[1] < 1:
+        raise InputError("xs", f"must have shape (B, T, m) with B = {B} and T >= 1, got {xs_.shape}")
+    _shape("U", U_, (B, d, xs_.shape[2]), "(B, d, m)")
+    _shape("b", b_, (B, d), "(B, d)")
+    s = np.zeros((B, d)) if s0 is None else real_array("s0", s0, 2)
+    _shape("s0", s, (B, d), "(B, d)")
+    return W_, U_, b_, xs_, s
+
+
+# ---------------------------------------------------------------- the forward pass
 
 
 def run(W: Array, U: Array, b: Array, xs: Array, s0: Array | None = None, activation: str = "tanh") -> Array:
     """The pre-activations a_1 .. a_T (a T x d array) of s_j = phi(W s_{j-1} + U x_j + b)."""
     phi = numeric(activation).phi
-    W, U, b, xs, s = _validate(W, U, b, xs, s0)
+    W, U, b, xs, s = validate(W, U, b, xs, s0)
+    return _forward(W, U, b, xs, s, phi)
+
+
+def _forward(W: Array, U: Array, b: Array, xs: Array, s: Array, phi: object) -> Array:
     pre = np.empty((xs.shape[0], W.shape[0]))
     drive = xs @ U.T + b
     for j in range(xs.shape[0]):
         pre[j] = W @ s + drive[j]
-        s = phi(pre[j])
+        s = phi(pre[j])  # type: ignore[operator]
     return pre
 
 
-def _log_norm_2(P: Array, start: Array) -> tuple[float, Array]:
-    """log ||P||_2, certified to RELATIVE from above; also the top right singular vector estimate."""
+# ---------------------------------------------------------------- the error bound
+
+
+def slope_error(act: NumericActivation, log_slopes: Array) -> float:
+    """The relative error eps of the slopes the engine multiplies by, for a chain with these log slopes.
+
+    Each scaled slope is exp(L - m log 2) with m = rint(max L / log 2): the log slope's stated error,
+    the rounding of m log 2 (1.5 u |m| log 2) and of the subtraction (u |L - m log 2|), and exp's
+    one ulp; with |m log 2| <= max|L| + 1 and |L - m log 2| <= 2 max|L| + 1 this is at most
+    Delta = err_L + u (3.5 max|L| + 3) in the log, so eps <= 1.01 Delta + 2 u.
+    """
+    largest = float(np.max(np.abs(log_slopes)))
+    delta = act.log_slope_error(largest) + UNIT_ROUNDOFF * (3.5 * largest + 3.0)
+    return 1.01 * delta + 2.0 * UNIT_ROUNDOFF
+
+
+def evaluation_error(d: int, ord: Ord = 2) -> float:
+    """The relative error eps_eval of the norm of the computed (scaled) product; see the module docstring."""
+    u = UNIT_ROUNDOFF
+    if ord == 2:
+        return max(RELATIVE + 8.0 * d**1.5 * u, svd_error(d))
+    if ord == "fro":
+        return (d * d + 2.0) * u
+    return d * u / (1.0 - d * u)
+
+
+def svd_error(d: int) -> float:
+    """The ASSUMED relative error of LAPACK's largest singular value of a d x d matrix: 4 d^2.5 u (backward stability)."""
+    return 4.0 * d**2.5 * UNIT_ROUNDOFF
+
+
+def error_bound(d: int, lag: int | NDArray[Any], eps: float, ord: Ord = 2, log_norm: float | Array = 0.0, relative_to: str = "magnitude") -> Array:
+    """E with |e^{returned log ||ds_T/ds_k||} - ||ds_T/ds_k||| <= E R for lag n = T - k: the module docstring's bounds (a) and (b).
+
+    ``relative_to="magnitude"``: R = || |J_T| ... |J_{k+1}| || (bound (a)); ``"product"``: R = prod_j ||J_j|| (bound (b)).
+    ``eps`` is the slopes' relative error (``slope_error``), ``log_norm`` the returned log (for the output rounding).
+    """
+    if relative_to not in ("magnitude", "product"):
+        raise InputError("relative_to", f"{relative_to!r} is not 'magnitude' or 'product'")
+    ord = check_ord(ord)
+    u = UNIT_ROUNDOFF
+    gamma_d = d * u / (1.0 - d * u)
+    # Products of (1 + x) factors are formed as sums of log1p: (1 + eps)(1 + u) - 1 in floats would cancel.
+    theta = np.expm1(np.log1p(eps) + np.log1p(u) + np.log1p(gamma_d))  # (1 + eps)(1 + u)(1 + gamma_d) - 1
+    if relative_to == "product" and ord == 2:
+        theta *= d  # || |A| ||_2 <= sqrt(d) ||A||_2, twice; the 1-, inf- and F-norms are absolute
+    log_product = np.asarray(lag, dtype=np.float64) * np.log1p(theta)  # log (1 + theta)^n
+    log_out = 3.0 * u * (np.abs(log_norm) + np.log(d) + 1.0)  # the returned log's own rounding
+    return cast(Array, np.expm1(log_product + np.log1p(evaluation_error(d, ord)) + log_out))
+
+
+# ---------------------------------------------------------------- norms of the scaled product
+
+
+@dataclass(frozen=True)
+class NormEstimate:
+    """log ||P||_2 of one scaled product, whether the Kato-Temple certificate gave it, and the top right singular vector estimate."""
+
+    log_norm: float
+    certified: bool
+    vector: Array
+    log_rayleigh: float  # (1/2) log theta of the last iterate: a lower bound on log ||P||_2 (up to rounding)
+
+
+def log_norm_2(P: Array, start: Array) -> NormEstimate:
+    """log ||P||_2: the Kato-Temple upper bound from a warm-started power iteration on P^T P, else LAPACK's value.
+
+    ``start`` is a left singular vector estimate (the previous product's); certified is False on the LAPACK route.
+    """
     frob2 = float(np.einsum("ij,ij->", P, P))
     if frob2 == 0.0:
-        return -np.inf, start
+        return NormEstimate(-np.inf, False, start, -np.inf)
     x = P.T @ start
     norm = np.linalg.norm(x)
     x = x / norm if norm > 0 else np.full(P.shape[1], P.shape[1] ** -0.5)
+    theta = 0.0
     for _ in range(POWER_STEPS):
         Px = P @ x
         theta = float(Px @ Px)
         g = P.T @ Px
         r2 = float(np.sum((g - theta * x) ** 2))
         alpha = frob2 - theta  # every eigenvalue of P^T P but the top one is <= alpha
-        if theta > alpha and r2 <= RELATIVE * theta * (theta - alpha):
-            return 0.5 * float(np.log(theta + r2 / (theta - alpha))), x
+        if theta - alpha >= GAP * theta and r2 <= RELATIVE * theta * (theta - alpha):
+            return NormEstimate(0.5 * float(np.log(theta + r2 / (theta - alpha))), True, x, 0.5 * float(np.log(theta)))
         x = g / np.linalg.norm(g)
-    top = float(np.linalg.eigvalsh(P.T @ P)[-1])
-    return 0.5 * float(np.log(top)), x
+    return NormEstimate(float(np.log(np.linalg.svd(P, compute_uv=False)[0])), False, x, 0.5 * float(np.log(theta)))
 
 
 def _log_norm(P: Array, ord: Ord, start: Array) -> tuple[float, Array]:
+    """log ||P|| of a scaled product (largest entry in [1/2, 1), so never 0); the 2-norm through ``log_norm_2``."""
     if ord == 2:
-        return _log_norm_2(P, start)
-    value = float(np.linalg.norm(P, ord))
-    return (float(np.log(value)) if value > 0 else -np.inf), start
+        estimate = log_norm_2(P, start)
+        return estimate.log_norm, estimate.vector
+    return float(np.log(np.linalg.norm(P, ord))), start
+
+
+def _scaled_slopes(log_slope: Array) -> tuple[Array, int]:
+    """(s, m) with phi' = 2^m s: m = rint(max L / log 2), an integer, s = exp(L - m log 2)."""
+    m = int(np.rint(np.max(log_slope) / LOG2))
+    return np.exp(log_slope - m * LOG2), m
+
+
+# ---------------------------------------------------------------- the engine
 
 
 def chain_log_norms(W: Array, U: Array, b: Array, xs: Array, s0: Array | None = None, activation: str = "tanh", ord: Ord = 2) -> Array:
     """Natural logs of ||ds_T/ds_k|| for k = 0 .. T-1; finite where the norms themselves over- or underflow."""
-    if ord not in ORDS:
-        raise ValueError(f"ord must be one of 2, 1, inf, 'fro'; got {ord!r}")
+    ord = check_ord(ord)
     act = numeric(activation)
-    W = np.asarray(W, dtype=np.float64)
-    pre = run(W, U, b, xs, s0, activation)
+    W, U, b, xs, s = validate(W, U, b, xs, s0)
+    pre = _forward(W, U, b, xs, s, act.phi)
     T, d = pre.shape
-    out = np.empty(T)
-    w_peak = max(float(W.max()), -float(W.min()))
-    if w_peak == 0.0:
-        return np.full(T, -np.inf)
-    W = W / w_peak  # entries of order one: no subnormal products; log w_peak enters once per step
-    log_w = float(np.log(w_peak))
+    out = np.full(T, -np.inf)
+    if not W.any():
+        return out
+    w_exp = int(np.frexp(np.max(np.abs(W)))[1])
+    Ws = np.ldexp(W, -w_exp)  # exact: entries below 1 in magnitude
     P, spare = np.eye(d), np.empty((d, d))
-    log_scale = 0.0
+    exponent = 0  # the product is 2^exponent P, exactly
     u = np.full(d, d**-0.5)
     for k in range(T - 1, -1, -1):
-        log_slope = act.log_slope(pre[k])
-        top = float(np.max(log_slope))
-        np.multiply(P, np.exp(log_slope - top), out=P)  # P diag(phi'(a_{k+1})), up to the factor e^top
-        np.matmul(P, W, out=spare)
+        slopes, m = _scaled_slopes(act.log_slope(pre[k]))
+        np.multiply(P, slopes, out=P)  # P diag(phi'(a_{k+1})), up to the factor 2^m
+        np.matmul(P, Ws, out=spare)
         P, spare = spare, P
         peak = max(float(P.max()), -float(P.min()))
         if peak == 0.0:
-            out[: k + 1] = -np.inf
             return out
-        P /= peak
-        log_scale += top + log_w + float(np.log(peak))
+        e = int(np.frexp(peak)[1])
+        np.ldexp(P, -e, out=P)  # exact: the largest entry lands in [1/2, 1)
+        exponent += m + w_exp + e
         log_norm, v = _log_norm(P, ord, u)
-        out[k] = log_scale + log_norm
+        out[k] = exponent * LOG2 + log_norm
         u = P @ v  # the top left singular vector of the next product is close to this one's
         u /= np.linalg.norm(u) or 1.0
     return out
 
 
 def chain_norms(W: Array, U: Array, b: Array, xs: Array, s0: Array | None = None, activation: str = "tanh", ord: Ord = 2) -> Array:
-    """||ds_T/ds_k|| for k = 0 .. T-1 (entry T-1 the one-step Jacobian, entry 0 the whole chain)."""
-    return np.exp(chain_log_norms(W, U, b, xs, s0, activation, ord))
+    """||ds_T/ds_k|| for k = 0 .. T-1 (entry T-1 the one-step Jacobian, entry 0 the whole chain); inf where a norm overflows."""
+    logs = chain_log_norms(W, U, b, xs, s0, activation, ord)
+    with np.errstate(over="ignore"):
+        return cast(Array, np.exp(logs))
+
+
+@dataclass(frozen=True)
+class ChainBounds:
+    """A batch of chains with what their error bound needs: log norms, log magnitudes and slope errors.
+
+    ``log_magnitudes[i, k]`` is the log of the computed || |J_T| ... |J_{k+1}| ||_F, which bounds the
+    2-norm magnitude M from above up to the rounding ``error_bound`` states; ``slope_errors[i]`` is eps.
+    """
+
+    log_norms: Array
+    log_magnitudes: Array
+    slope_errors: Array
+
+
+def _batched_pre(act: NumericActivation, W: Array, U: Array, b: Array, xs: Array, s: Array) -> Array:
+    drive = np.einsum("bdm,btm->btd", U, xs) + b[:, None, :]
+    pre = np.empty(drive.shape)
+    for j in range(xs.shape[1]):
+        pre[:, j] = np.einsum("bde,be->bd", W, s) + drive[:, j]
+        s = act.phi(pre[:, j])
+    return pre
+
+
+def _batched_logs(act: NumericActivation, pre: Array, W: Array, ord: Ord) -> Array:
+    """log ||J_T ... J_{k+1}|| for a batch, J_j = diag(|phi'(a_j)|) W; every rescaling by a power of two."""
+    B, T, d = pre.shape
+    w_exp = np.frexp(np.max(np.abs(W), axis=(1, 2)))[1]
+    Ws = np.ldexp(W, -w_exp[:, None, None])
+    P = np.broadcast_to(np.eye(d), (B, d, d)).copy()
+    exponent = np.zeros(B, dtype=np.int64)
+    out = np.empty((B, T))
+    for k in range(T - 1, -1, -1):
+        log_slope = act.log_slope(pre[:, k])
+        m = np.rint(np.max(log_slope, axis=1) / LOG2).astype(np.int64)
+        P = (P * np.exp(log_slope - (m * LOG2)[:, None])[:, None, :]) @ Ws
+        e = np.frexp(np.max(np.abs(P), axis=(1, 2)))[1]  # 0 for a zero product
+        P = np.ldexp(P, -e[:, None, None])
+        exponent += m + w_exp + e
+        norms = np.linalg.svd(P, compute_uv=False)[:, 0] if ord == 2 else np.linalg.norm(P, ord, axis=(1, 2))
+        with np.errstate(divide="ignore"):
+            out[:, k] = exponent * LOG2 + np.log(norms)
+    return cast(Array, np.where(np.any(W != 0, axis=(1, 2))[:, None], out, -np.inf))
 
 
 def chain_log_norms_batched(W: Array, U: Array, b: Array, xs: Array, s0: Array | None = None, activation: str = "tanh", ord: Ord = 2) -> Array:
     """chain_log_norms for a batch of B independent RNNs of one size: W is B x d x d, xs is B x T x m; returns B x T.
 
     Meant for many small cases at once (property tests, sweeps): every step is one batched
-    matrix product, and the 2-norm is the batched SVD's largest singular value (exact; d is small).
+    matrix product, and the 2-norm is the batched SVD's largest singular value (d is small).
     """
-    if ord not in ORDS:
-        raise ValueError(f"ord must be one of 2, 1, inf, 'fro'; got {ord!r}")
+    ord = check_ord(ord)
     act = numeric(activation)
-    W, U, b, xs = (np.asarray(v, dtype=np.float64) for v in (W, U, b, xs))
-    if W.ndim != 3 or W.shape[1] != W.shape[2] or xs.ndim != 3 or U.shape != (W.shape[0], W.shape[1], xs.shape[2]) or b.shape != W.shape[:2]:
-        raise ValueError(f"batched shapes must be W (B,d,d), U (B,d,m), b (B,d), xs (B,T,m); got {W.shape}, {U.shape}, {b.shape}, {xs.shape}")
-    B, d, T = W.shape[0], W.shape[1], xs.shape[1]
-    s = np.zeros((B, d)) if s0 is None else np.asarray(s0, dtype=np.float64)
-    drive = np.einsum("bdm,btm->btd", U, xs) + b[:, None, :]
-    pre = np.empty((B, T, d))
-    for j in range(T):
-        pre[:, j] = np.einsum("bde,be->bd", W, s) + drive[:, j]
-        s = act.phi(pre[:, j])
-    out = np.empty((B, T))
-    w_peak = np.max(np.abs(W), axis=(1, 2))
-    W = W / np.where(w_peak > 0, w_peak, 1.0)[:, None, None]
-    with np.errstate(divide="ignore"):
-        log_w = np.log(w_peak)
-    P = np.broadcast_to(np.eye(d), (B, d, d)).copy()
-    log_scale = np.zeros(B)
-    with np.errstate(divide="ignore"):
-        for k in range(T - 1, -1, -1):
-            log_slope = act.log_slope(pre[:, k])
-            top = np.max(log_slope, axis=1)
-            P = (P * np.exp(log_slope - top[:, None])[:, None, :]) @ W
-            peak = np.max(np.abs(P), axis=(1, 2))
-            safe = np.where(peak > 0, peak, 1.0)
-            P /= safe[:, None, None]
-            log_scale = log_scale + top + log_w + np.log(peak)
-            norms = np.linalg.svd(P, compute_uv=False)[:, 0] if ord == 2 else np.linalg.norm(P, ord, axis=(1, 2))
-            out[:, k] = log_scale + np.log(norms)
-    return np.where(np.isnan(out), -np.inf, out)
+    W, U, b, xs, s = validate_batched(W, U, b, xs, s0)
+    return _batched_logs(act, _batched_pre(act, W, U, b, xs, s), W, ord)
+
+
+def chain_bounds_batched(W: Array, U: Array, b: Array, xs: Array, s0: Array | None = None, activation: str = "tanh") -> ChainBounds:
+    """The batched 2-norm chain with the inputs of its error bound: log norms, log magnitudes (Frobenius of |J| products), eps."""
+    act = numeric(activation)
+    W, U, b, xs, s = validate_batched(W, U, b, xs, s0)
+    pre = _batched_pre(act, W, U, b, xs, s)
+    errors = np.array([slope_error(act, act.log_slope(row)) for row in pre])
+    return ChainBounds(_batched_logs(act, pre, W, 2), _batched_logs(act, pre, np.abs(W), "fro"), errors)

@@ -5,6 +5,18 @@ target c ~ Uniform[0.5, 1.5], G (d x d), U (d x 3), b (d) and xs (T x 3), all
 standard Gaussian but b, which is scaled by 0.5; then W = (c / gamma) G / ||G||_2,
 so that gamma lambda = c lands on both sides of 1 in equal measure, and s_0 = 0. The ratio norm/bound is taken in log space, so chains whose
 norms under- or overflow a float are still compared exactly.
+
+The tolerance is not typed in: for each lag n = T - k it is what rounding can add to the computed
+ratio when the bound holds exactly (``bound_tolerance``). With N_hat the engine's norm, M the
+magnitude || |J_T| ... |J_{k+1}| ||_2 and E_a, E_b the engine's ``error_bound`` (a) and (b),
+N_hat <= ||P|| + E_a M and N_hat <= ||P|| + E_b prod ||J_j||_2 <= ||P|| + E_b (gamma lambda)^n.
+lambda = ||W||_2 from LAPACK is within its assumed relative error ``svd_error(d)``, which enters
+as S = (1 + svd_error)^n; M is at most the computed Frobenius magnitude e^{m} / (1 - E_F); and the
+log-space ratio itself rounds by at most 4 u (|log N_hat| + n (|log gamma| + |log lambda| + 1)). So
+
+    tol_n = e^{4 u (...)} (1 + 2u) min(S (1 + E_b), S + E_a e^{m - n log(gamma lambda)} / (1 - E_F)) - 1,
+
+and a trial passes when max_k ratio_k <= 1 + max_k tol_k; the trial keeps that tolerance.
 """
 
 from __future__ import annotations
@@ -18,16 +30,14 @@ import numpy as np
 
 from derive import ConfigError
 
-from .activations import NUMERIC, Array, numeric
+from .activations import NUMERIC, UNIT_ROUNDOFF, Array, numeric
 from .claims import log_ratios
-from .engine import chain_log_norms_batched
+from .engine import chain_bounds_batched, error_bound, svd_error
 
 #: Inputs per step (the columns of U and xs).
 INPUT_DIM = 3
 #: The range of the target c = gamma lambda in W = (c / gamma) G / ||G||_2.
 SCALE_RANGE = (0.5, 1.5)
-#: The bound holds when every ratio norm/bound is at most 1 + TOLERANCE (the engine certifies 1e-11).
-TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,12 @@ class Trial:
     max_ratio: float  # max over k of ||ds_T/ds_k||_2 / (gamma lambda)^(T-k)
     lag_at_max: int  # the T-k where that maximum is reached
     log_norm_T: float  # log ||ds_T/ds_0||_2, the whole chain (lag T)
+    tolerance: float  # max over k of tol_{T-k}: the trial passes when max_ratio <= 1 + tolerance
+
+    @property
+    def holds(self) -> bool:
+        """Whether this trial's chain stayed under the bound, up to the rounding its tolerance states."""
+        return self.max_ratio <= 1.0 + self.tolerance
 
 
 @dataclass(frozen=True)
@@ -85,9 +101,14 @@ class SweepResult:
         return max(row.max_ratio for row in self.rows)
 
     @property
+    def tolerance(self) -> float:
+        """The largest tolerance any trial used (each trial is judged by its own; see ``bound_tolerance``)."""
+        return max(row.tolerance for row in self.rows)
+
+    @property
     def holds(self) -> bool:
-        """Whether every lag check satisfied the bound, up to TOLERANCE."""
-        return self.max_ratio <= 1.0 + TOLERANCE
+        """Whether every trial stayed under the bound, up to its own tolerance."""
+        return all(row.holds for row in self.rows)
 
     @property
     def above_one(self) -> int:
@@ -127,18 +148,39 @@ def _draw(rng: np.random.Generator, config: SweepConfig, gamma: float) -> tuple[
     return scale, W, U, b, xs
 
 
+def bound_tolerance(log_norms: Array, log_magnitudes: Array, eps: float, d: int, gamma: float, lam: float) -> Array:
+    """tol_n for every k (lag n = T - k): what rounding can add to the computed norm/bound when the bound holds exactly.
+
+    ``log_norms`` and ``log_magnitudes`` are one row of ``chain_bounds_batched``, ``eps`` its slope error,
+    ``lam`` = ||W||_2 as LAPACK computed it. The formula and its reasons are in the module docstring.
+    """
+    u = UNIT_ROUNDOFF
+    lags = len(log_norms) - np.arange(len(log_norms))
+    log_rate = float(np.log(gamma) + np.log(lam))
+    E_a = error_bound(d, lags, eps, 2, log_norms)
+    E_b = error_bound(d, lags, eps, 2, log_norms, relative_to="product")
+    E_F = error_bound(d, lags, eps, "fro", log_magnitudes)
+    with np.errstate(over="ignore", invalid="ignore"):
+        magnitude = np.where(E_F < 1.0, np.exp(log_magnitudes - lags * log_rate) / (1.0 - E_F), np.inf)
+    S = np.exp(lags * np.log1p(svd_error(d)))
+    componentwise = S + np.nan_to_num(E_a * magnitude, nan=np.inf)
+    log_rounding = 4.0 * u * (np.abs(log_norms) + lags * (abs(np.log(gamma)) + abs(np.log(lam)) + 1.0))
+    return np.asarray(np.exp(log_rounding) * (1.0 + 2.0 * u) * np.minimum(S * (1.0 + E_b), componentwise) - 1.0, dtype=np.float64)
+
+
 def _trials(first: int, draws: list[tuple[float, Array, Array, Array, Array]], config: SweepConfig, gamma: float) -> list[Trial]:
-    """A batch of trials through ``chain_log_norms_batched``: entry k of each row is lag T-k."""
+    """A batch of trials through ``chain_bounds_batched``: entry k of each row is lag T-k."""
     scales, Ws, Us, bs, xss = (np.array(column) for column in zip(*draws, strict=True))
-    log_norms = chain_log_norms_batched(Ws, Us, bs, xss, np.zeros(bs.shape), config.activation)
+    bounds = chain_bounds_batched(Ws, Us, bs, xss, np.zeros(bs.shape), config.activation)
     lags = config.steps - np.arange(config.steps)
     rows = []
-    for i, (scale, W, logs) in enumerate(zip(scales, Ws, log_norms, strict=True)):
+    for i, (scale, W) in enumerate(zip(scales, Ws, strict=True)):
+        logs = bounds.log_norms[i]
         lam = float(np.linalg.norm(W, 2))
-        gamma_lambda = gamma * lam
         ratios = log_ratios(logs, gamma, lam)
         worst = int(np.argmax(ratios))
-        rows.append(Trial(first + i, float(scale), gamma_lambda, float(np.exp(ratios[worst])), int(lags[worst]), float(logs[0])))
+        tolerance = float(np.max(bound_tolerance(logs, bounds.log_magnitudes[i], float(bounds.slope_errors[i]), config.dim, gamma, lam)))
+        rows.append(Trial(first + i, float(scale), gamma * lam, float(np.exp(ratios[worst])), int(lags[worst]), float(logs[0]), tolerance))
     return rows
 
 

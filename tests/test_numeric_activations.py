@@ -1,0 +1,130 @@
+"""The numeric activations come from the one symbolic registry, and every stable override matches the SymPy expression.
+
+Reference values: the SymPy expressions (phi and log|phi'|) lambdified for mpmath and evaluated at
+50 digits at the same float arguments. Tolerances, with u = 2^-53:
+
+- log|phi'|: the stated bound |L_numeric - L| <= c u (1 + |L|) with the activation's c (8 for both
+  overrides; the derivation is in verify/activations.py: exp and log1p within one ulp, one
+  subtraction involving |a|, one final rounding). Relative to |L| this is about 8 u, and it stays
+  so at |a| = 1e6, where phi' itself underflows.
+- phi: relative 4 u plus the smallest subnormal (the sigmoid override does exp, one addition, one
+  division, each within one ulp; below a = -745 the value underflows to 0 or a subnormal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+
+import derive
+from derive.activations import ACTIVATIONS, Activation
+from verify import NUMERIC, NumericActivation, numeric
+from verify.activations import OVERRIDES, UNIT_ROUNDOFF, Override, build, symbolic_forms
+
+u = UNIT_ROUNDOFF
+#: Arguments from the centre to deep saturation, both signs; includes points where phi' underflows (|a| > 745).
+GRID = np.concatenate([np.linspace(-30.0, 30.0, 121), [-1e6, -1e4, -2000.0, -800.0, -400.0, -40.0, 40.0, 400.0, 800.0, 2000.0, 1e4, 1e6]])
+
+
+def _exact(activation: Activation) -> tuple[Callable[[float], mpmath.mpf], Callable[[float], mpmath.mpf]]:
+    z, phi, log_slope = symbolic_forms(activation)
+    return sp.lambdify(z, phi, "mpmath"), sp.lambdify(z, log_slope, "mpmath")
+
+
+def _reference(activation: Activation, grid: np.ndarray) -> tuple[list[mpmath.mpf], list[mpmath.mpf]]:
+    phi, log_slope = _exact(activation)
+    with mpmath.workdps(50):
+        return [phi(mpmath.mpf(float(a))) for a in grid], [log_slope(mpmath.mpf(float(a))) for a in grid]
+
+
+def test_the_keys_are_the_symbolic_registrys() -> None:
+    assert list(NUMERIC) == list(ACTIVATIONS)
+    assert set(OVERRIDES) <= set(ACTIVATIONS)
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_log_slope_meets_its_stated_accuracy_from_centre_to_deep_saturation(name: str) -> None:
+    act = numeric(name)
+    assert act.log_slope_accuracy is not None
+    _, exact = _reference(ACTIVATIONS[name], GRID)
+    computed = act.log_slope(GRID)
+    assert np.all(np.isfinite(computed))
+    with mpmath.workdps(50):
+        for a, value, truth in zip(GRID, computed, exact, strict=True):
+            error = abs(mpmath.mpf(float(value)) - truth)
+            allowed = act.log_slope_accuracy * u * (1 + abs(truth))
+            assert error <= allowed, (name, a, float(error), float(allowed))
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_phi_is_accurate_to_4_ulps(name: str) -> None:
+    act = numeric(name)
+    exact, _ = _reference(ACTIVATIONS[name], GRID)
+    computed = act.phi(GRID)
+    with mpmath.workdps(50):
+        for a, value, truth in zip(GRID, computed, exact, strict=True):
+            assert abs(mpmath.mpf(float(value)) - truth) <= 4 * u * abs(truth) + mpmath.mpf(2) ** -1074, (name, a)
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_log_slope_error_is_the_stated_bound(name: str) -> None:
+    act = numeric(name)
+    assert act.log_slope_accuracy is not None
+    assert act.log_slope_error(np.array([-3.0, 10.0])) == pytest.approx(act.log_slope_accuracy * u * 11.0, rel=1e-9)
+
+
+def test_slope_is_the_exponential_of_the_log_slope_and_below_gamma() -> None:
+    for act in NUMERIC.values():
+        a = np.linspace(-20, 20, 81)
+        np.testing.assert_array_equal(act.slope(a), np.exp(act.log_slope(a)))
+        assert np.max(act.slope(a)) <= act.gamma
+        assert act.gamma == float(derive.gamma(act.name))
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_every_registered_activation_is_nondecreasing(name: str) -> None:
+    """The engine multiplies by |phi'| = e^{log|phi'|}: that is phi' only where phi' >= 0, which SymPy confirms on the reals."""
+    z, phi, _ = symbolic_forms(ACTIVATIONS[name])
+    assert sp.solveset(sp.diff(phi, z) < 0, z, sp.S.Reals) == sp.S.EmptySet
+
+
+def _softsign() -> Activation:
+    return Activation("softsign", "softsign", r"\phi", lambda z: z / (1 + sp.Abs(z)))
+
+
+def test_without_an_override_the_lambdified_forms_are_used() -> None:
+    act = build(_softsign())
+    assert act.log_slope_accuracy is None
+    grid = np.linspace(-50.0, 50.0, 201)
+    z, phi, log_slope = symbolic_forms(_softsign())
+    exact_phi, exact_log = sp.lambdify(z, phi, "mpmath"), sp.lambdify(z, log_slope, "mpmath")
+    with mpmath.workdps(50):
+        np.testing.assert_allclose(act.phi(grid), [float(exact_phi(mpmath.mpf(float(a)))) for a in grid], rtol=8 * u)
+        np.testing.assert_allclose(act.log_slope(grid), [float(exact_log(mpmath.mpf(float(a)))) for a in grid], rtol=16 * u, atol=8 * u)
+    with pytest.raises(derive.GradproofError, match="states no accuracy"):
+        act.log_slope_error(np.zeros(2))
+
+
+def test_the_lambdified_tanh_slope_is_why_the_override_exists() -> None:
+    """Without its override, tanh's log slope log(1 - tanh^2) is -inf from |a| ~ 19: the override is needed, and used."""
+    plain = build(ACTIVATIONS["tanh"])
+    with np.errstate(divide="ignore"):
+        assert plain.log_slope(np.array([40.0]))[0] == -np.inf
+    assert np.isfinite(numeric("tanh").log_slope(np.array([40.0]))[0])
+
+
+def test_an_override_replaces_only_what_it_gives() -> None:
+    sigmoid = ACTIVATIONS["sigmoid"]
+    mine = Override(log_slope=lambda a: -np.abs(a), log_slope_accuracy=1.0)
+    act = build(sigmoid, mine)
+    assert isinstance(act, NumericActivation) and act.log_slope is mine.log_slope and act.log_slope_accuracy == 1.0
+    np.testing.assert_allclose(act.phi(np.array([0.0, 2.0])), [0.5, 1 / (1 + np.exp(-2.0))], rtol=4 * u)
+
+
+def test_an_unknown_name_is_a_config_error() -> None:
+    with pytest.raises(derive.ConfigError, match="relu"):
+        numeric("relu")
