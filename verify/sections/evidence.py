@@ -18,8 +18,9 @@ from derive.printing import latex
 from derive.sections import BuildContext
 
 from ..activations import numeric
-from ..claims import log_ratios, matrix_norm
-from ..engine import chain_log_norms_batched
+from ..claims import log_ratios
+from ..engine import chain_bounds_batched
+from ..sweep import bound_tolerance
 from ..figure import FIGURE_DIM, TARGETS
 from ..figure import render as render_figure
 
@@ -44,6 +45,11 @@ class BoundEvidence:
     worst_case: str  # which network gave max_ratio
 
 
+def spectral_norm(W: np.ndarray) -> float:
+    """lambda = ||W||_2, the largest singular value (LAPACK)."""
+    return float(np.linalg.norm(W, 2))
+
+
 def bound_evidence(activation: str, seed: int = SEED) -> BoundEvidence:
     """Statement 9 on random RNNs in batches: W = (c / gamma) G / ||G||_2, c = gamma lambda in SCALE, inputs up to saturation."""
     gamma = numeric(activation).gamma
@@ -56,22 +62,19 @@ def bound_evidence(activation: str, seed: int = SEED) -> BoundEvidence:
         drive = rng.choice([0.1, 1.0, 10.0], (count, 1, 1))
         U, xs = drive * rng.standard_normal((count, d, 2)), rng.standard_normal((count, T, 2))
         b, s0 = drive[:, :, 0] * rng.standard_normal((count, d)), rng.uniform(-1, 1, (count, d))
-        logs = chain_log_norms_batched(W, U, b, xs, s0, activation)
-        lam = np.array([matrix_norm(w) for w in W])
+        bounds = chain_bounds_batched(W, U, b, xs, s0, activation)
+        logs = bounds.log_norms
+        lam = np.array([spectral_norm(w) for w in W])
         ratios = log_ratios(logs, gamma, lam)
-        log_tol = np.log1p(_tolerance(d, T - np.arange(T)))
+        tolerances = np.array([bound_tolerance(logs[n], bounds.log_magnitudes[n], float(bounds.slope_errors[n]), d, gamma, lam[n]) for n in range(count)])
+        log_tol = np.log1p(tolerances)
         excess = ratios - log_tol
         i, k = np.unravel_index(int(np.argmax(excess)), excess.shape)
         if excess[i, k] > worst_excess:
-            worst_excess, worst, worst_tol = float(excess[i, k]), float(ratios[i, k]), float(np.expm1(log_tol[k]))
+            worst_excess, worst, worst_tol = float(excess[i, k]), float(ratios[i, k]), float(tolerances[i, k])
             worst_case = f"d = {d}, T = {T}, network {i}, k = {k}"
         cases, checks, above = cases + count, checks + count * T, above + int(np.sum(gamma * lam > 1))
     return BoundEvidence(activation, cases, checks, float(np.exp(worst)), above, worst_tol, worst_case)
-
-
-def _tolerance(d: int, lags: np.ndarray) -> np.ndarray:
-    """The relative rounding allowance per lag: 1e-9 per factor (to be replaced by the engine's stated bound)."""
-    return 1e-9 * lags
 
 
 def build(context: BuildContext) -> Section:
