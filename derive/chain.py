@@ -1,38 +1,60 @@
-"""The checks of statements 1 to 5: they read the printed statement and compare it with the unrolled network.
+"""The checks of statements 1 to 5: the BPTT sum, the ordered product, the diagonal Jacobian, W, the one-step Jacobian.
 
-Every Jacobian in a printed statement is evaluated on an explicit instance by a
-small interpreter (``Trajectory.evaluate``) that knows what each kind means:
-``ds_a/ds_b`` is the Jacobian of the unrolled map from s_b to s_a (zero when
-a < b), ``dL_a/ds_a`` the gradient of a general loss l(s_a), ``d+ s_k/dW_pq``
-the immediate partial (s_{k-1} held fixed) and ``ds_k/dW_pq`` the derivative
-through the whole unrolled past. The summand of statement 1, the limits of its
-sum, and the factors of statement 2 in their written order are all read from
-the printed object; a statement is compared entry by entry, exactly, with the
-left side computed from the same instance. Every check runs for a general
-activation phi (an undefined function: the identity then holds on that instance
-for every differentiable elementwise activation) and for each configured one.
+Each check reads the printed equation (both sides; for 1 the sum's index, limits
+and the summand's factors in their written order; for 2 the product's index,
+limits, order and factor) and evaluates it on an explicit instance of the model
+by a small interpreter: every Jacobian is computed from the unrolled recurrence
+by its kind (partial, total or immediate), never taken from the statement. The
+two sides are compared exactly, entry by entry (``derive.algebra.mismatches``).
+Every check runs for the general activation phi (an undefined function: it
+proves the identity on that instance for every differentiable elementwise
+activation) and for each configured activation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import sympy as sp
 
+from .activations import ACTIVATIONS
 from .algebra import canonical, mismatches
-from .checks import CheckContext, fail_unless
-from .document import CheckResult
+from .checks import CheckContext, Checker, fail_unless
+from .document import CheckResult, Prose
+from .errors import CheckFailed
 from .expressions import Jacobian, Ordered
-from .model import ActivationPair, General, Instance
+from .model import ActivationPair, General, Instance, difference
 
 Layout = Callable[[sp.MatrixExpr], sp.MatrixExpr]
+Env = dict[sp.Symbol, int]
+
+#: The general scalar loss of the state: L_t = ell(s_t).
+ELL = sp.Function(r"\ell")
 
 
 def numerator_layout(denominator_layout: sp.MatrixExpr) -> sp.MatrixExpr:
-    """SymPy's ``MatrixExpr.diff`` returns du/dv in denominator layout; the report uses numerator layout."""
+    """SymPy's ``MatrixExpr.diff`` returns du/dv in denominator layout (its transpose); the report uses numerator layout."""
     return denominator_layout.T
+
+
+@dataclass
+class Tally:
+    """The exact entry comparisons a check makes, counted as they happen; a mismatch is a CheckFailed naming the label."""
+
+    label: str
+    count: int = 0
+
+    def compare(self, what: str, lhs: sp.MatrixBase, rhs: sp.MatrixBase) -> None:
+        fail_unless(self.label, lhs.shape == rhs.shape, f"{what}: the left side is {_shape(lhs)} but the right side {_shape(rhs)}")
+        bad = mismatches(lhs, rhs)
+        self.count += lhs.shape[0] * lhs.shape[1]
+        fail_unless(self.label, not bad, f"{what}: entries {[(i + 1, j + 1) for i, j in bad[:4]]} differ ({_shape(lhs)} compared)")
+
+
+def _shape(matrix: sp.MatrixBase) -> str:
+    return f"{matrix.shape[0]}x{matrix.shape[1]}"
 
 
 def _at(expr: sp.MatrixBase, free: sp.MatrixBase, value: sp.MatrixBase) -> sp.ImmutableMatrix:
@@ -40,313 +62,471 @@ def _at(expr: sp.MatrixBase, free: sp.MatrixBase, value: sp.MatrixBase) -> sp.Im
     return sp.ImmutableMatrix(canonical(sp.ImmutableMatrix(expr)).xreplace(dict(zip(free, value, strict=True))))
 
 
-@dataclass
-class Trajectory:
-    """The network unrolled on an explicit instance from a free s_0, and the Jacobians a statement can name.
+# -- reading a time-indexed quantity of the printed statements ------------------------------------------------------
 
-    ``label`` names the statement being checked (for errors); ``roles`` maps the notation's base names
-    (state, loss, the weight matrix) to what they stand for. Results are cached per instance.
+
+@dataclass(frozen=True)
+class Quantity:
+    """A quantity a printed Jacobian names, read on the instance: the loss L_tau, the state s_tau, or the weight entry W_pq."""
+
+    role: str  # "loss", "state" or "weight"
+    time: int = 0
+    entry: tuple[int, int] = (0, 0)  # 0-based (p - 1, q - 1)
+
+
+# -- the interpreter: the model unrolled on the explicit instance ---------------------------------------------------
+
+
+@dataclass
+class Unrolled:
+    """The model on the instance for one activation: states s_first .. s_last, each entry a free symbol s_{j,i}.
+
+    Each Jacobian is computed from the recurrence by its kind. Results are written with every state's entries as
+    symbols ("folded"): an occurrence of s_j's formula phi(W s_{j-1} + U x_j + b) becomes s_j. Folding is a
+    substitution applied to both sides alike, so two sides equal as expressions in independent symbols are equal
+    once every s_j is unfolded again: sound, and it keeps the expressions small.
     """
 
     label: str
     instance: Instance
     pair: ActivationPair
-    steps: int
-    _cache: dict[tuple[object, ...], sp.ImmutableMatrix] = field(default_factory=dict)
+    first: int
+    last: int
+    memo: dict[tuple[object, ...], sp.ImmutableMatrix] = field(default_factory=dict, repr=False)
+
+    def state(self, j: int) -> sp.ImmutableMatrix:
+        """s_j as a vector of free symbols."""
+        key = ("state", j)
+        if key not in self.memo:
+            self.memo[key] = self.instance.plain(self.instance.state(j))
+        return self.memo[key]
 
     @cached_property
-    def states(self) -> list[sp.ImmutableMatrix]:
-        """s_0 (free) .. s_steps as explicit vectors."""
-        return self.instance.unroll(self.instance.state(0), 1, self.steps, self.pair)
+    def W(self) -> sp.ImmutableMatrix:
+        return self.instance.plain(self.instance.W)
+
+    def _unroll(self, start: sp.MatrixBase, first: int, last: int) -> list[sp.ImmutableMatrix]:
+        """The states s_first .. s_last from ``start`` = s_{first-1} by the recurrence; entry 0 is ``start``."""
+        states = [sp.ImmutableMatrix(start)]
+        for j in range(first, last + 1):
+            states.append(self._step(j, states[-1], self.W))
+        return states
+
+    @cached_property
+    def folding(self) -> dict[sp.Basic, sp.Basic]:
+        """Each entry of phi(W s_{j-1} + U x_j + b), in the symbols of s_{j-1}, mapped to the symbol of s_j."""
+        table: dict[sp.Basic, sp.Basic] = {}
+        for j in range(self.first + 1, self.last + 1):
+            table.update(zip(self._step(j, self.state(j - 1), self.W), self.state(j), strict=True))
+        return table
+
+    def fold(self, matrix: sp.MatrixBase, nested: dict[sp.Basic, sp.Basic] | None = None) -> sp.ImmutableMatrix:
+        """``matrix`` canonical, with nested unrolled states and then one-step formulas replaced by the states' symbols."""
+        folded = canonical(sp.ImmutableMatrix(matrix))
+        if nested:
+            folded = folded.xreplace(nested)
+        return sp.ImmutableMatrix(folded.xreplace(self.folding))
 
     @property
-    def d(self) -> int:
+    def dim(self) -> int:
         return self.instance.dim
 
-    def _state(self, index: int) -> sp.ImmutableMatrix:
-        fail_unless(self.label, 0 <= index <= self.steps, f"s_{index} is outside the instance's run s_0 .. s_{self.steps}")
-        return self.states[index]
+    def fail(self, reason: str) -> CheckFailed:
+        return CheckFailed(self.label, reason)
 
-    def state_by_state(self, a: int, b: int) -> sp.ImmutableMatrix:
-        """ds_a/ds_b of the unrolled map at the trajectory: the identity for a = b, zero for a < b."""
-        self._state(a), self._state(b)
-        if a < b:
-            return sp.ImmutableMatrix(sp.zeros(self.d, self.d))
-        if a == b:
-            return sp.ImmutableMatrix(sp.eye(self.d))
-        key = ("ss", a, b)
-        if key not in self._cache:
-            free = self.instance.state(f"free,{b}")
-            end = self.instance.unroll(free, b + 1, a, self.pair)[-1]
-            self._cache[key] = _at(end.jacobian(free), free, self.states[b])
-        return self._cache[key]
+    # reading
 
-    @cached_property
-    def loss(self) -> sp.Function:
-        return sp.Function(r"\ell")  # a general scalar loss, L_a = l(s_a)
-
-    def loss_gradient(self, a: int) -> sp.ImmutableMatrix:
-        """dL_a/ds_a: the row of partial derivatives of l at s_a."""
-        key = ("grad", a)
-        if key not in self._cache:
-            free = self.instance.state("free,loss")
-            row = sp.Matrix([[self.loss(*free).diff(y) for y in free]])
-            self._cache[key] = _at(row, free, self._state(a))
-        return self._cache[key]
-
-    def immediate(self, k: int, p: int, q: int) -> sp.ImmutableMatrix:
-        """d+ s_k / dW_pq: the step map phi(W s_{k-1} + U x_k + b) differentiated with s_{k-1} held fixed."""
-        fail_unless(self.label, 1 <= k <= self.steps, f"the immediate partial of s_{k} needs 1 <= k <= {self.steps}")
-        free = self.instance.state("free,prev")
-        step = self.instance.preactivation(free, k).applyfunc(self.pair.phi)
-        return _at(step.diff(self.instance.W[p, q]), free, self.states[k - 1])
-
-    def through_past(self, k: int, p: int, q: int) -> sp.ImmutableMatrix:
-        """ds_k / dW_pq through the whole unrolled past (every step uses W)."""
-        return sp.ImmutableMatrix(canonical(sp.ImmutableMatrix(self._state(k).diff(self.instance.W[p, q]))))
-
-    def total_loss(self, a: int, p: int, q: int) -> sp.ImmutableMatrix:
-        """dL_a / dW_pq of the unrolled l(s_a)."""
-        key = ("loss", a, p, q)
-        if key not in self._cache:
-            loss = self.loss(*self._state(a))
-            self._cache[key] = sp.ImmutableMatrix([[canonical(sp.diff(loss, self.instance.W[p, q]))]])
-        return self._cache[key]
-
-    def evaluate(self, jacobian: Jacobian, bind: dict[sp.Symbol, int], roles: Roles) -> sp.ImmutableMatrix:
-        """The explicit matrix a printed Jacobian stands for, its indices bound by ``bind``."""
-        top, top_index = roles.read(jacobian.numerator, bind, self.label)
-        bottom, bottom_index = roles.read(jacobian.denominator, bind, self.label)
-        kind = jacobian.kind
-        if (top, bottom) == ("state", "state"):
-            fail_unless(self.label, kind == "partial", f"{jacobian}: a derivative of a state by a state is a partial derivative")
-            return self.state_by_state(top_index[0], bottom_index[0])
-        if (top, bottom) == ("loss", "state"):
-            fail_unless(self.label, kind == "partial", f"{jacobian}: a derivative of the loss by a state is a partial derivative")
-            return self.loss_gradient(top_index[0]) * self.state_by_state(top_index[0], bottom_index[0])
-        if (top, bottom) == ("state", "weight"):
-            (k,), (p, q) = top_index, bottom_index
-            return self.immediate(k, p, q) if kind == "immediate" else self.through_past(k, p, q)
-        if (top, bottom) == ("loss", "weight"):
-            (a,), (p, q) = top_index, bottom_index
-            return self.loss_gradient(a) * self.immediate(a, p, q) if kind == "immediate" else self.total_loss(a, p, q)
-        fail_unless(self.label, False, f"{jacobian} is not a derivative this statement can contain")
-        raise AssertionError  # unreachable
-
-
-@dataclass(frozen=True)
-class Roles:
-    """The notation's names: which IndexedBase is the state, the loss, the weight entry; entries are 1-based in print."""
-
-    state: str
-    loss: str
-    weight: str
-
-    def read(self, item: sp.Basic, bind: dict[sp.Symbol, int], label: str) -> tuple[str, tuple[int, ...]]:
-        fail_unless(label, isinstance(item, sp.Indexed), f"{item} is not an indexed state, loss or weight entry")
-        name = str(item.base.label)
-        roles = {self.state: "state", self.loss: "loss", self.weight: "weight"}
-        fail_unless(label, name in roles, f"{item}: {name} is none of {sorted(roles)}")
-        values, exact = [], {symbol: sp.Integer(v) for symbol, v in bind.items()}
-        for index in item.indices:
-            value = sp.sympify(index).xreplace(exact)
-            fail_unless(label, value.is_Integer, f"the index {index} of {item} is not fixed by the statement")
-            values.append(int(value))
-        role = roles[name]
-        fail_unless(label, len(values) == (2 if role == "weight" else 1), f"{item} has the wrong number of indices")
+    def read(self, expr: sp.Basic, env: Env) -> Quantity:
+        """L_tau, s_tau or W_pq from a printed Indexed, its indices evaluated at ``env`` and checked against the instance."""
+        notation = self.instance.model.notation
+        roles = {notation.loss: "loss", notation.state: "state", notation.recurrent_weight: "weight"}
+        if not isinstance(expr, sp.Indexed) or str(expr.base.label) not in roles:
+            raise self.fail(f"{expr} is not a loss, a state or an entry of the recurrent weights")
+        role = roles[str(expr.base.label)]
+        values = [sp.sympify(sp.sympify(i).xreplace(env)) for i in expr.indices]
+        if not all(isinstance(v, sp.Integer) for v in values):
+            raise self.fail(f"the index of {expr} is not fixed on the instance ({', '.join(map(str, values))})")
+        numbers = [int(v) for v in values]
         if role == "weight":
-            return role, (values[0] - 1, values[1] - 1)  # W_pq with p, q from 1 in print, 0-based here
-        return role, tuple(values)
+            if len(numbers) != 2 or not all(1 <= n <= self.dim for n in numbers):
+                raise self.fail(f"{expr} is not an entry of the {self.dim}x{self.dim} matrix {notation.recurrent_weight}")
+            return Quantity(role, entry=(numbers[0] - 1, numbers[1] - 1))
+        if len(numbers) != 1 or not self.first <= numbers[0] <= self.last:
+            raise self.fail(f"{expr} at {numbers} lies outside the instance, steps {self.first} to {self.last}")
+        return Quantity(role, time=numbers[0])
+
+    def jacobian(self, expr: Jacobian, env: Env) -> sp.ImmutableMatrix:
+        """The value of a printed Jacobian on the instance, by what it differentiates, by what, and its kind."""
+        top, bottom = self.read(expr.numerator, env), self.read(expr.denominator, env)
+        kind = expr.kind
+        if bottom.role == "state" and kind in ("partial", "total"):
+            if top.time < bottom.time:
+                raise self.fail(f"{expr}: {expr.numerator} does not depend on the later {expr.denominator}")
+            if top.role == "state":
+                return self.by_state(top.time, bottom.time)
+            if top.role == "loss":
+                return sp.ImmutableMatrix(self.gradient(top.time) * self.by_state(top.time, bottom.time))
+        if bottom.role == "weight" and kind == "immediate" and top.role == "state":
+            return self.immediate(top.time, *bottom.entry)
+        if bottom.role == "weight" and kind == "total" and top.role in ("state", "loss"):
+            return self.total(top, *bottom.entry)
+        if bottom.role == "weight" and kind == "partial":
+            raise self.fail(f"{expr}: a plain partial derivative by a weight entry is ambiguous; the statements use the total d or the immediate d+")
+        raise self.fail(f"{expr}: no {kind} derivative of {top.role} by {bottom.role} is defined by the model")
+
+    # the derivatives, each computed from the recurrence
+
+    def by_state(self, tau: int, sigma: int) -> sp.ImmutableMatrix:
+        """ds_tau/ds_sigma: the map from s_sigma to s_tau unrolled (nested) and differentiated entry by entry."""
+        key = ("by-state", tau, sigma)
+        if key not in self.memo:
+            start = self.state(sigma)
+            unrolled = self._unroll(start, sigma + 1, tau)
+            nested = {entry: symbol for j in range(sigma + 1, tau + 1) for entry, symbol in zip(unrolled[j - sigma], self.state(j), strict=True)}
+            self.memo[key] = self.fold(unrolled[-1].jacobian(start), nested)
+        return self.memo[key]
+
+    def gradient(self, tau: int) -> sp.ImmutableMatrix:
+        """dL_tau/ds_tau: the gradient (a row) of the general loss ell at s_tau."""
+        s = self.state(tau)
+        return self.fold(sp.Matrix([[ELL(*s).diff(y) for y in s]]))
+
+    def _step(self, j: int, previous: sp.MatrixBase, weights: sp.MatrixBase) -> sp.ImmutableMatrix:
+        """phi(W s_{j-1} + U x_j + b) for the given previous state and weights."""
+        a = weights * previous + self.instance.plain(self.instance.U * self.instance.input(j) + self.instance.b)
+        return sp.ImmutableMatrix(a.applyfunc(self.pair.phi))
+
+    def immediate(self, sigma: int, p: int, q: int) -> sp.ImmutableMatrix:
+        """d+s_sigma/dW_pq: the step sigma differentiated in W_pq with s_{sigma-1} held fixed."""
+        if sigma <= self.first:
+            raise self.fail(f"s_{sigma} is the given start of the instance, not produced by a step: no immediate partial")
+        return self.fold(self._step(sigma, self.state(sigma - 1), self.W).diff(self.W[p, q]))
+
+    def step_partials(self, j: int) -> tuple[sp.ImmutableMatrix, sp.ImmutableMatrix]:
+        """(the partials of step j in s_{j-1}, d x d; in the entries of W, d x d^2, column (p, q) at p d + q), one SymPy Jacobian."""
+        key = ("step", j)
+        if key not in self.memo:
+            variables = sp.ImmutableMatrix([*self.state(j - 1), *self.W])
+            both = self.fold(self._step(j, self.state(j - 1), self.W).jacobian(variables))
+            self.memo[key], self.memo[("weights", j)] = both[:, : self.dim], both[:, self.dim :]
+        return self.memo[key], self.memo[("weights", j)]
+
+    def total(self, top: Quantity, p: int, q: int) -> sp.ImmutableMatrix:
+        """d s_tau/dW_pq or dL_tau/dW_pq through the whole unrolled past (s_first fixed), by forward accumulation.
+
+        Each step is differentiated once, in s_{j-1} and in W together, and the derivative is carried forward:
+        d s_j/dW_pq = (partial of step j in W_pq) + (partial of step j in s_{j-1}) d s_{j-1}/dW_pq.
+        """
+        key = ("total", top, p, q)
+        if key not in self.memo:
+            derivative = sp.ImmutableMatrix.zeros(self.dim, 1)  # s_first is given: it does not depend on W
+            for j in range(self.first + 1, top.time + 1):
+                by_previous, by_weights = self.step_partials(j)
+                derivative = sp.ImmutableMatrix(by_weights[:, p * self.dim + q] + by_previous * derivative)
+            if top.role == "loss":
+                derivative = sp.ImmutableMatrix(self.gradient(top.time) * derivative)
+            self.memo[key] = derivative
+        return self.memo[key]
+
+    # evaluation of printed right-hand sides
+
+    def evaluate(self, expr: sp.Basic, env: Env) -> sp.ImmutableMatrix:
+        """A printed expression on the instance: Jacobians, ordered products, sums and products of them, numbers."""
+        if isinstance(expr, Jacobian):
+            return self.jacobian(expr, env)
+        if isinstance(expr, Ordered):
+            return self.ordered(expr, env)
+        if isinstance(expr, sp.Sum):
+            return self.sum(expr, env)
+        if isinstance(expr, sp.Mul):
+            return self.product([self.evaluate(f, env) for f in expr.args], expr)
+        if isinstance(expr, sp.Add):
+            terms = [self.evaluate(a, env) for a in expr.args]
+            if len({t.shape for t in terms}) != 1:
+                raise self.fail(f"{expr} adds terms of shapes {[_shape(t) for t in terms]}")
+            return sp.ImmutableMatrix(sum(terms[1:], terms[0]))
+        if isinstance(expr, sp.Number):
+            return sp.ImmutableMatrix([[expr]])
+        raise self.fail(f"{expr} cannot be evaluated on the instance (not a Jacobian, product, sum or number)")
+
+    def product(self, factors: list[sp.ImmutableMatrix], expr: sp.Basic) -> sp.ImmutableMatrix:
+        """The factors multiplied in their written order; a 1x1 factor scales; a shape mismatch is a CheckFailed."""
+        result = factors[0]
+        for factor in factors[1:]:
+            if result.shape == (1, 1) and factor.shape != (1, 1):
+                result = sp.ImmutableMatrix(result[0, 0] * factor)
+            elif factor.shape == (1, 1) and result.shape != (1, 1):
+                result = sp.ImmutableMatrix(result * factor[0, 0])
+            elif result.shape[1] != factor.shape[0]:
+                raise self.fail(f"in {expr} a {_shape(result)} matrix is multiplied by a {_shape(factor)} one: the factors are out of order")
+            else:
+                result = sp.ImmutableMatrix(result * factor)
+        return result
+
+    def ordered(self, expr: Ordered, env: Env) -> sp.ImmutableMatrix:
+        """An ordered product: its index runs over its limits in the order the object states (leftmost factor first)."""
+        index = expr.limits[0]
+        values = expr.indices(env)
+        if not values:
+            return sp.ImmutableMatrix(sp.eye(self.dim))
+        return self.product([self.evaluate(expr.factor, {**env, index: j}) for j in values], expr)
+
+    def sum(self, expr: sp.Sum, env: Env) -> sp.ImmutableMatrix:
+        """A sum over one index, its limits evaluated at ``env``."""
+        fail_unless(self.label, len(expr.limits) == 1, f"{expr} is not a sum over one index")
+        index, lower, upper = expr.limits[0]
+        bounds = [sp.sympify(sp.sympify(b).xreplace(env)) for b in (lower, upper)]
+        if not all(isinstance(b, sp.Integer) for b in bounds):
+            raise self.fail(f"the limits of {expr} are not fixed on the instance")
+        terms = [self.evaluate(expr.function, {**env, index: kk}) for kk in range(int(bounds[0]), int(bounds[1]) + 1)]
+        if not terms:
+            raise self.fail(f"{expr} has no terms on the instance")
+        return self.evaluate_sum(terms, expr)
+
+    def evaluate_sum(self, terms: list[sp.ImmutableMatrix], expr: sp.Basic) -> sp.ImmutableMatrix:
+        if len({t.shape for t in terms}) != 1:
+            raise self.fail(f"the terms of {expr} have shapes {[_shape(t) for t in terms]}")
+        return sp.ImmutableMatrix(sum(terms[1:], terms[0]))
 
 
-def _roles(context: CheckContext) -> Roles:
-    n = context.model.notation
-    return Roles(n.state, n.loss, n.recurrent_weight)
+# -- statement 1 ----------------------------------------------------------------------------------------------------
 
 
-def _compare(label: str, what: str, lhs: sp.MatrixBase, rhs: sp.MatrixBase) -> int:
-    """Compare two explicit matrices exactly; the number of entries compared, or CheckFailed."""
-    fail_unless(label, lhs.shape == rhs.shape, f"{what}: the sides have shapes {lhs.shape} and {rhs.shape}")
-    bad = mismatches(lhs, rhs)
-    fail_unless(label, not bad, f"{what}: entries {bad[:4]} differ ({lhs.shape[0]}x{lhs.shape[1]} compared)")
-    return lhs.shape[0] * lhs.shape[1]
+def _equation(label: str, math: sp.Basic) -> tuple[Jacobian, sp.Basic]:
+    fail_unless(label, isinstance(math, sp.Eq) and isinstance(math.lhs, Jacobian), f"{math} is not an equation with a Jacobian on the left")
+    return math.lhs, math.rhs
 
 
-def _factors(expr: sp.Basic, label: str) -> tuple[sp.Expr, list[Jacobian]]:
-    """A printed product as (numeric coefficient, Jacobian factors in written order)."""
-    args = expr.args if isinstance(expr, sp.Mul) else (expr,)
-    coefficient, factors = sp.Integer(1), []
-    for arg in args:
-        if arg.is_number:
-            coefficient *= arg
-        else:
-            fail_unless(label, isinstance(arg, Jacobian), f"{arg} is not a Jacobian")
-            factors.append(arg)
-    return coefficient, factors
+def _time_symbol(label: str, quantity: sp.Basic, what: str) -> sp.Symbol:
+    """The one symbol in the index of the printed quantity (t in L_t), the time the statement is about."""
+    symbols = sp.sympify(quantity.indices[0]).free_symbols if isinstance(quantity, sp.Indexed) and len(quantity.indices) == 1 else set()
+    fail_unless(label, len(symbols) == 1, f"the {what} {quantity} is not indexed by one time symbol")
+    (symbol,) = symbols
+    assert isinstance(symbol, sp.Symbol)
+    return symbol
 
 
-def _product(trajectory: Trajectory, factors: Sequence[Jacobian], bind: dict[sp.Symbol, int], roles: Roles) -> sp.ImmutableMatrix:
-    result = trajectory.evaluate(factors[0], bind, roles)
-    for factor in factors[1:]:
-        right = trajectory.evaluate(factor, bind, roles)
-        fail_unless(trajectory.label, result.shape[1] == right.shape[0], f"the factors before {factor} and it do not multiply ({result.shape}, {right.shape})")
-        result = result * right
-    return sp.ImmutableMatrix(result)
+def _entry_symbols(label: str, entry: sp.Basic) -> tuple[sp.Symbol, sp.Symbol]:
+    ok = isinstance(entry, sp.Indexed) and len(entry.indices) == 2 and all(isinstance(i, sp.Symbol) for i in entry.indices)
+    fail_unless(label, ok and entry.indices[0] != entry.indices[1], f"{entry} is not a general entry W_pq")
+    p, q = entry.indices
+    return p, q
 
 
-def _index_symbol(item: sp.Basic, label: str) -> sp.Symbol:
-    fail_unless(label, isinstance(item, sp.Indexed) and len(item.indices) == 1 and isinstance(item.indices[0], sp.Symbol), f"{item} is not indexed by a symbol")
-    return item.indices[0]
-
-
-def _instance_prose(context: CheckContext, *extra: sp.Basic | str) -> tuple[object, ...]:
-    m = context.model
-    names = ", ".join(pair.label for pair in context.pairs[1:])
-    return (sp.Eq(m.d, context.instance.dim), *extra, ", a general activation ", m.phi, f" and {names}")
+def _entries(dim: int) -> Iterator[tuple[int, int]]:
+    return ((p, q) for p in range(1, dim + 1) for q in range(1, dim + 1))
 
 
 def check_bptt_sum(math: sp.Basic, context: CheckContext) -> CheckResult:
-    """Statement 1: for every entry W_pq, the total derivative of l(s_t) equals the printed sum, term by term as printed."""
+    """Statement 1: for every (p, q), the total derivative of the unrolled ell(s_t) in W_pq equals the printed sum, term by term."""
     label = "bptt-sum"
-    fail_unless(label, isinstance(math, sp.Eq), "the statement is not an equation")
-    lhs, rhs = math.lhs, math.rhs
-    fail_unless(label, isinstance(lhs, Jacobian) and isinstance(lhs.denominator, sp.Indexed), f"the left side {lhs} is not a derivative by a weight entry")
-    fail_unless(label, lhs.kind == "total", f"the left side is a {lhs.kind} derivative; the gradient the network trains on is the total one")
-    t = _index_symbol(lhs.numerator, label)
-    p, q = lhs.denominator.indices
-    fail_unless(label, isinstance(rhs, sp.Sum) and len(rhs.limits) == 1, "the right side is not a single sum")
-    (k, lower, upper), summand = rhs.limits[0], rhs.function
-    coefficient, factors = _factors(summand, label)
-    roles, lag = _roles(context), context.config.lag
-    compared = 0
+    lhs, rhs = _equation(label, math)
+    fail_unless(label, lhs.kind == "total", f"the left side {lhs} is a {lhs.kind} derivative, not the total derivative of the loss")
+    t = _time_symbol(label, lhs.numerator, "loss")
+    p, q = _entry_symbols(label, lhs.denominator)
+    fail_unless(label, isinstance(rhs, sp.Sum), f"the right side {rhs} is not a sum")
+    lag, dim = context.config.lag, context.instance.dim
+    tally = Tally(label)
     for pair in context.pairs:
-        trajectory = Trajectory(label, context.instance, pair, lag)
-        context.progress(f"  bptt-sum: {pair.label}")
-        for P in range(1, context.instance.dim + 1):
-            for Q in range(1, context.instance.dim + 1):
-                bind = {t: lag, p: P, q: Q}
-                left = trajectory.evaluate(lhs, bind, roles)
-                exact = {symbol: sp.Integer(v) for symbol, v in bind.items()}
-                ks = range(int(lower.xreplace(exact)), int(upper.xreplace(exact)) + 1)
-                right = sp.zeros(1, 1)
-                for kk in ks:
-                    right += coefficient * _product(trajectory, factors, {**bind, k: kk}, roles)
-                compared += _compare(label, f"{pair.label}, entry W[{P},{Q}], t = {lag}", left, right)
-    t_value = sp.Eq(t, lag)
-    method = (
-        "the total derivative of a general loss of the unrolled network in every entry of ",
-        context.model.W,
-        ", compared exactly with the printed sum, each factor of each term computed from the unrolled network",
+        context.progress(f"{label}: {pair.label}")
+        model = Unrolled(label, context.instance, pair, 0, lag)
+        for pp, qq in _entries(dim):
+            env = {t: lag, p: pp, q: qq}
+            tally.compare(f"{pair.label}, entry ({pp}, {qq}), t = {lag}", model.jacobian(lhs, env), model.evaluate(rhs, env))
+    st, m = context.statements, context.model
+    k, w, s = st.idx.k, lhs.denominator, st.state
+    return CheckResult(
+        label,
+        (
+            "the left side is the total derivative of the unrolled loss ",
+            sp.Eq(lhs.numerator, ELL(s(t)), evaluate=False),
+            ", for a general ",
+            ELL,
+            ", in every entry ",
+            w,
+            " (SymPy differentiating each step of the unrolling once, the earlier states carried as functions of ",
+            w,
+            "); the right side is the printed sum, its limits and the factors of its summand read from it and multiplied in their written order, ",
+            "each factor computed from the model by its kind: the gradient of ",
+            ELL,
+            " at ",
+            s(t),
+            ", the Jacobian of the unrolled map from ",
+            s(k),
+            " to ",
+            s(t),
+            " entry by entry, the immediate partial with ",
+            s(k - 1),
+            " held fixed, or a total derivative through the whole unrolled past; compared exactly",
+        ),
+        _instance(context, sp.Eq(t, lag), sp.Eq(m.d, dim)),
+        tally.count,
+        ((f"{tally.count} exact comparisons: every entry ", w, f" for {len(context.pairs)} activations; the initial state ", s(0), " is free"),),
     )
-    return CheckResult(label, method, _instance_prose(context, ", ", t_value), compared)  # type: ignore[arg-type]
+
+
+def _instance(context: CheckContext, *sizes: sp.Basic) -> Prose:
+    """The instance in prose: the sizes, the general phi, the configured activations."""
+    named = [sp.Symbol(ACTIVATIONS[name].symbol) for name in context.config.activations]
+    listed: list[str | sp.Basic] = []
+    for n, symbol in enumerate(named):
+        listed += [", " if n else "", symbol]
+    parts: list[str | sp.Basic] = []
+    for n, size in enumerate(sizes):
+        parts += [", " if n else "", size]
+    return (*parts, ", ", context.model.phi, " general and ", *listed, ", every other quantity a free symbol")
+
+
+# -- statement 2 ----------------------------------------------------------------------------------------------------
 
 
 def check_product(math: sp.Basic, context: CheckContext) -> CheckResult:
-    """Statement 2: the Jacobian of the unrolled map from s_k to s_t equals the printed product, factors in printed order."""
+    """Statement 2: the Jacobian of the unrolled map from s_k to s_t equals the printed product, multiplied in its stated order."""
     label = "product"
-    fail_unless(label, isinstance(math, sp.Eq), "the statement is not an equation")
-    lhs, rhs = math.lhs, math.rhs
-    fail_unless(label, isinstance(lhs, Jacobian), f"the left side {lhs} is not a Jacobian")
+    lhs, rhs = _equation(label, math)
     fail_unless(label, isinstance(rhs, Ordered), f"the right side {rhs} is not an ordered product")
-    t, k = _index_symbol(lhs.numerator, label), _index_symbol(lhs.denominator, label)
-    roles, lag, first = _roles(context), context.config.lag, 1
-    bind = {t: first + lag, k: first}
-    compared = 0
+    assert isinstance(rhs, Ordered)
+    t, k = _time_symbol(label, lhs.numerator, "state"), _time_symbol(label, lhs.denominator, "state")
+    fail_unless(label, t != k, f"the left side {lhs} has one time index")
+    lag, start = context.config.lag, 1
+    env = {t: start + lag, k: start}
+    tally = Tally(label)
     for pair in context.pairs:
-        trajectory = Trajectory(label, context.instance, pair, first + lag + 1)  # one step beyond t, so a shifted factor is evaluated, not refused
-        left = trajectory.evaluate(lhs, bind, roles)
-        written = rhs.factors(bind)
-        right = (
-            _product(trajectory, [f for f in written if isinstance(f, Jacobian)], bind, roles) if written else sp.ImmutableMatrix(sp.eye(context.instance.dim))
-        )
-        fail_unless(label, all(isinstance(f, Jacobian) for f in written), f"a factor of {rhs} is not a Jacobian")
-        compared += _compare(label, f"{pair.label}, t - k = {lag}, {len(written)} factors", left, right)
-    method = ("the Jacobian of the unrolled map compared exactly with the printed product, its factors multiplied in the printed order",)
-    return CheckResult(label, method, _instance_prose(context, ", ", sp.Eq(sp.Symbol("t - k"), lag)), compared)  # type: ignore[arg-type]
+        context.progress(f"{label}: {pair.label}")
+        # s_0 free, one step beyond t so that a shifted factor is compared rather than out of range
+        model = Unrolled(label, context.instance, pair, 0, start + lag + 1)
+        written = rhs.indices(env)
+        tally.compare(f"{pair.label}, t - k = {lag}, {len(written)} factors ({rhs.order})", model.jacobian(lhs, env), model.evaluate(rhs, env))
+    m, j = context.model, rhs.limits[0]
+    return CheckResult(
+        label,
+        (
+            "the left side is the Jacobian of the unrolled map from ",
+            lhs.denominator,
+            " to ",
+            lhs.numerator,
+            ", entry by entry; the right side multiplies the printed factor ",
+            rhs.factor,
+            " for ",
+            j,
+            " from ",
+            rhs.limits[1],
+            " to ",
+            rhs.limits[2],
+            ", in the printed order (" + ("later steps on the left" if rhs.order == "later-left" else "earlier steps on the left") + "), ",
+            "each factor the Jacobian of one step of the map; compared exactly",
+        ),
+        _instance(context, sp.Eq(difference(t, k), lag, evaluate=False), sp.Eq(k, start), sp.Eq(m.d, context.instance.dim)),
+        tally.count,
+        ((f"{tally.count} exact comparisons; the state ", context.statements.state(0), " is free and the factors are evaluated at the unrolled states"),),
+    )
+
+
+# -- statements 3 to 5 ----------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class MatrixCase:
-    """How to check one matrix statement (3, 4 or 5): its explicit left side and its matrix calculus."""
+class Step:
+    """One step of the model as a chain s_{j-1} -> a_j -> s_j, in general d and on the explicit instance."""
 
-    label: str
-    lhs: Callable[[General], Jacobian]
-    explicit: Callable[[Instance, ActivationPair], sp.MatrixBase]
-    calculus: Callable[[General], sp.MatrixExpr]  # in SymPy's (denominator) layout
-    spelled: bool  # whether a_j in the claim stands for W s_(j-1) + U x_j + b
+    model: General
+    instance: Instance
+
+    @cached_property
+    def order(self) -> tuple[sp.MatrixSymbol, ...]:
+        return (self.model.s_prev, self.model.a_j, self.model.s_j)
+
+    def position(self, label: str, vector: sp.Basic) -> int:
+        fail_unless(label, vector in self.order, f"{vector} is not one of {', '.join(map(str, self.order))}")
+        return self.order.index(vector)
+
+    def general(self, label: str, top: sp.Basic, bottom: sp.Basic) -> sp.MatrixExpr:
+        """``top`` as a matrix expression in ``bottom`` (general d), e.g. s_j = phi(W s_{j-1} + U x_j + b)."""
+        m = self.model
+        spelled: dict[int, sp.MatrixExpr] = {self.position(label, bottom): bottom}
+        for n in range(self.position(label, bottom) + 1, 3):
+            spelled[n] = m.W * spelled[n - 1] + m.U * m.x_j + m.b if n == 1 else m.elementwise(m.phi, spelled[n - 1])
+        fail_unless(label, self.position(label, top) in spelled and top != bottom, f"{top} is not a function of {bottom} in one step of the model")
+        return spelled[self.position(label, top)]
+
+    def spell(self, label: str, expr: sp.Basic, bottom: sp.Basic) -> sp.Basic:
+        """``expr`` with every vector downstream of ``bottom`` written out in terms of ``bottom`` (a_j = W s_{j-1} + U x_j + b)."""
+        for n in (2, 1):
+            if n > self.position(label, bottom):
+                expr = expr.subs(self.order[n], self.general(label, self.order[n], bottom))
+        return expr
+
+    def explicit_jacobian(self, label: str, top: sp.Basic, bottom: sp.Basic, pair: ActivationPair) -> sp.ImmutableMatrix:
+        """The Jacobian of the map from ``bottom`` to ``top`` on the instance, entry by entry."""
+        free = self.explicit(bottom, pair)
+        return sp.ImmutableMatrix(self.explicit(self.general(label, top, bottom), pair).jacobian(free))
+
+    def explicit(self, expr: sp.Basic, pair: ActivationPair) -> sp.ImmutableMatrix:
+        return self.instance.plain(self.model.explicit(expr, self.instance, pair, spell=False))
 
 
-def _diagonal_lhs(instance: Instance, pair: ActivationPair) -> sp.MatrixBase:
-    a = instance.vector("preactivation", "j")
-    return a.applyfunc(pair.phi).jacobian(a)
-
-
-def _weight_lhs(instance: Instance, pair: ActivationPair) -> sp.MatrixBase:
-    s = instance.vector("state", "j-1")
-    return instance.preactivation(s, "j").jacobian(s)
-
-
-def _per_step_lhs(instance: Instance, pair: ActivationPair) -> sp.MatrixBase:
-    s = instance.vector("state", "j-1")
-    return instance.preactivation(s, "j").applyfunc(pair.phi).jacobian(s)
-
-
-CASES = {
-    "diagonal": MatrixCase("diagonal", lambda m: Jacobian(m.s_j, m.a_j), _diagonal_lhs, lambda m: m.elementwise(m.phi, m.a_j).diff(m.a_j), spelled=False),
-    "weight": MatrixCase("weight", lambda m: Jacobian(m.a_j, m.s_prev), _weight_lhs, lambda m: m.preactivation.diff(m.s_prev), spelled=True),
-    "per-step": MatrixCase(
-        "per-step", lambda m: Jacobian(m.s_j, m.s_prev), _per_step_lhs, lambda m: m.elementwise(m.phi, m.preactivation).diff(m.s_prev), spelled=True
-    ),
-}
-
-
-def check_matrix(math: sp.Basic, context: CheckContext, case: MatrixCase, layout: Layout = numerator_layout) -> CheckResult:
-    """Statements 3 to 5: the explicit Jacobian of the map at d, and SymPy's matrix calculus in general d after the layout conversion."""
-    label, model, instance = case.label, context.model, context.instance
-    fail_unless(label, isinstance(math, sp.Eq), "the statement is not an equation")
-    expected = case.lhs(model)
-    fail_unless(label, math.lhs == expected, f"the left side is {math.lhs}, not the derivative {expected} this statement is about")
-    claim = math.rhs
+def check_matrix(label: str, math: sp.Basic, context: CheckContext, layout: Layout = numerator_layout) -> CheckResult:
+    """Statements 3 to 5: the explicit Jacobian against the printed right side; in general d, matrix calculus after the layout conversion."""
+    lhs, claim = _equation(label, math)
+    fail_unless(label, lhs.kind == "partial", f"the left side {lhs} is not a partial derivative")
     fail_unless(label, isinstance(claim, sp.MatrixExpr), f"the right side {claim} is not a matrix expression")
-    compared = 0
+    step, m = Step(context.model, context.instance), context.model
+    top, bottom = lhs.numerator, lhs.denominator
+    written = step.spell(label, claim, bottom)
+    tally = Tally(label)
     for pair in context.pairs:
-        explicit = case.explicit(instance, pair)
-        compared += _compare(label, f"{pair.label}, d = {instance.dim}", explicit, model.explicit(claim, instance, pair, spell=case.spelled))
-    raw = case.calculus(model)
+        tally.compare(f"{pair.label}, d = {context.instance.dim}", step.explicit_jacobian(label, top, bottom, pair), step.explicit(written, pair))
+    raw = step.general(label, top, bottom).diff(bottom)
     converted = layout(raw)
-    generic = model.generic
-    jacobian = case.explicit(instance, generic)
-    compared += _compare(label, "layout conversion of the matrix calculus", jacobian, model.explicit(converted, instance, generic, spell=case.spelled))
-    raw_bad = len(mismatches(jacobian, model.explicit(raw, instance, generic, spell=case.spelled)))
-    spelled = claim.subs(model.a_j, model.preactivation) if case.spelled else claim
-    general = canonical(converted.doit())
-    fail_unless(label, general == canonical(spelled), f"general d: matrix calculus gives {general}, not {claim}")
-    compared += 1
-    method = (
-        "the Jacobian of the map, entry by entry, compared exactly with the right side; and in general ",
-        model.d,
-        ", matrix calculus transposed from denominator to numerator layout",
+    explicit = step.explicit_jacobian(label, top, bottom, m.generic)
+    tally.compare("the layout conversion of SymPy's matrix calculus, against the explicit Jacobian", explicit, step.explicit(converted, m.generic))
+    raw_bad = len(mismatches(explicit, step.explicit(raw, m.generic)))
+    general, printed = canonical(converted.doit()), canonical(written.doit())
+    tally.count += 1
+    fail_unless(label, general == printed, f"general d: matrix calculus gives {general}, not {printed}")
+    entries = context.instance.dim**2
+    return CheckResult(
+        label,
+        (
+            "on the instance, the Jacobian of the map from ",
+            bottom,
+            " to ",
+            top,
+            ", entry by entry, compared exactly with the right side; in general ",
+            m.d,
+            ", SymPy's matrix calculus (denominator layout) transposed to numerator layout equals the right side, ",
+            "the transposition itself checked against the explicit Jacobian with ",
+            m.W,
+            " a matrix of independent symbols (general, in particular not symmetric)",
+        ),
+        _instance(context, sp.Eq(m.d, context.instance.dim)),
+        tally.count,
+        (
+            ("matrix calculus, denominator layout: ", canonical(raw)),
+            ("its transpose, numerator layout: ", general),
+            (f"the untransposed result differs from the explicit Jacobian in {raw_bad} of {entries} entries",),
+        ),
     )
-    log = (
-        ("matrix calculus gives ", canonical(raw), " in denominator layout; its transpose ", canonical(converted), " is the statement"),
-        (f"the untransposed result differs from the explicit Jacobian in {raw_bad} of {instance.dim**2} entries",),
-    )
-    return CheckResult(label, method, _instance_prose(context), compared, log)  # type: ignore[arg-type]
 
 
-def check_diagonal(math: sp.Basic, context: CheckContext) -> CheckResult:
-    """Statement 3: ds_j/da_j = diag(phi'(a_j))."""
-    return check_matrix(math, context, CASES["diagonal"])
+def matrix_check(label: str, layout: Layout = numerator_layout) -> Checker:
+    """The check of statement 3, 4 or 5 under ``label``, with the given layout conversion (the identity leaves it out)."""
+
+    def check(math: sp.Basic, context: CheckContext) -> CheckResult:
+        return check_matrix(label, math, context, layout)
+
+    check.__doc__ = f"Statement {label}: explicit Jacobian and matrix calculus, read from the printed equation."
+    return check
 
 
-def check_weight(math: sp.Basic, context: CheckContext) -> CheckResult:
-    """Statement 4: da_j/ds_{j-1} = W."""
-    return check_matrix(math, context, CASES["weight"])
+check_diagonal = matrix_check("diagonal")
+check_weight = matrix_check("weight")
+check_per_step = matrix_check("per-step")
 
-
-def check_per_step(math: sp.Basic, context: CheckContext) -> CheckResult:
-    """Statement 5: ds_j/ds_{j-1} = diag(phi'(a_j)) W."""
-    return check_matrix(math, context, CASES["per-step"])
-
-
-CHECKS = {"bptt-sum": check_bptt_sum, "product": check_product, "diagonal": check_diagonal, "weight": check_weight, "per-step": check_per_step}
+CHECKS: dict[str, Checker] = {
+    "bptt-sum": check_bptt_sum,
+    "product": check_product,
+    "diagonal": check_diagonal,
+    "weight": check_weight,
+    "per-step": check_per_step,
+}

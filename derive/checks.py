@@ -61,6 +61,18 @@ def fail_unless(label: str, ok: bool, reason: str) -> None:
         raise CheckFailed(label, reason)
 
 
+@dataclass
+class Tally:
+    """Counts the comparisons a check makes as it makes them; a failed one raises CheckFailed naming the label."""
+
+    label: str
+    count: int = 0
+
+    def require(self, ok: bool, reason: str) -> None:
+        self.count += 1
+        fail_unless(self.label, ok, reason)
+
+
 def run_check(checkers: Mapping[str, Checker], label: str, math: sp.Basic, context: CheckContext) -> CheckResult:
     """Run the check of ``label`` on ``math``; anything that goes wrong reading it is a CheckFailed naming the label."""
     if label not in checkers:

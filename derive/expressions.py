@@ -64,6 +64,7 @@ class Chain(sp.Basic):
     RELATIONS = {"=": "=", "<=": r"\le", "<": "<", "->": r"\to", "=>": r"\implies"}
 
     def __new__(cls, *items: sp.Basic | str) -> Chain:
+        items = tuple(str(x) if n % 2 and isinstance(x, sp.Symbol) else x for n, x in enumerate(items))  # SymPy rebuilds with Symbols
         if len(items) % 2 == 0 or any(items[i] not in cls.RELATIONS for i in range(1, len(items), 2)):
             raise ValueError(f"a chain alternates expressions and relations {sorted(cls.RELATIONS)}")
         return super().__new__(cls, *(sp.Symbol(x) if isinstance(x, str) else x for x in items))

@@ -121,14 +121,14 @@ class General:
         return ActivationPair(name, phi, first)
 
     def explicit(self, expr: sp.Basic, instance: Instance, pair: ActivationPair, spell: bool = True) -> sp.ImmutableMatrix:
-        """A general statement at the explicit dimensions of ``instance``, phi made concrete.
+        """A general statement at the explicit dimensions of ``instance``, its entries plain symbols (``Instance.plain``), phi made concrete.
 
         With ``spell``, a_j is replaced by W s_{j-1} + U x_j + b first (it is a function of s_{j-1} there).
         """
         dims = {self.d: instance.dim, self.m: instance.input_dim}
         expr = canonical(expr)
         spelled = (expr.subs(self.a_j, self.preactivation) if spell else expr).subs(dims)
-        explicit = sp.ImmutableMatrix(spelled.as_explicit())
+        explicit = instance.plain(sp.ImmutableMatrix(spelled.as_explicit()))  # plain symbols first: phi made concrete on them is fast
         return sp.ImmutableMatrix(substitute_functions(explicit, {self.phi: pair.phi, self.phi_prime: pair.phi_prime}))
 
 
@@ -170,6 +170,16 @@ class Instance:
 
     def preactivation(self, s_prev: sp.MatrixBase, j: object) -> sp.ImmutableMatrix:
         return sp.ImmutableMatrix(self.W * s_prev + self.U * self.input(j) + self.b)
+
+    def plain(self, matrix: sp.MatrixBase) -> sp.ImmutableMatrix:
+        """``matrix`` with each entry of a matrix symbol (W[0, 1]) as a plain Symbol of the same printed name (W_{12}).
+
+        The same entries, only faster for SymPy to differentiate and compare (plain symbols answer assumption queries at once).
+        """
+        from .printing import latex
+
+        elements = {e: sp.Symbol(latex(e)) for e in sp.ImmutableMatrix(matrix).atoms(sp.matrices.expressions.matexpr.MatrixElement)}
+        return sp.ImmutableMatrix(sp.ImmutableMatrix(matrix).xreplace(elements))
 
     def unroll(self, start: sp.MatrixBase, first: int, last: int, pair: ActivationPair) -> list[sp.ImmutableMatrix]:
         """The states s_first .. s_last reached from ``start`` = s_{first-1}; entry 0 is ``start``."""

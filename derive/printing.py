@@ -46,12 +46,6 @@ class ReportPrinter(LatexPrinter):
     def _print_IndexedBase(self, expr: sp.IndexedBase) -> str:
         return str(expr.label)
 
-    def _print_Indexed(self, expr: sp.Indexed) -> str:
-        """s_{t}, s_{j - 1}, W_{pq}: indices in SymPy's usual term order (j - 1, not -1 + j); single letters run together."""
-        indices = [LatexPrinter().doprint(i) for i in expr.indices]
-        joined = "".join(indices) if all(len(i) == 1 for i in indices) else ",".join(indices)
-        return f"{self._print(expr.base)}_{{{joined}}}"
-
     def _print_AppliedUndef(self, expr: AppliedUndef) -> str:
         args = ", ".join(self._print(a) for a in expr.args)
         return rf"{expr.func.__name__}({args})"

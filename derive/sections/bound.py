@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..checks import CheckContext, fail_unless
+from ..checks import CheckContext, Tally
 from ..document import CheckResult, Citation, Evidence, Paragraph, Ref, Section, Statement
 from ..expressions import Chain, Conjunction, Norm
 from ..model import difference
@@ -138,19 +138,19 @@ def _regimes(context: BuildContext, rate: sp.Expr, lag: sp.Expr) -> Statement:
     return Statement("regimes", "Vanishing and exploding regimes", math, why, (result, *evidence, PASCANU))  # type: ignore[arg-type]
 
 
-def _rate_values(relation: sp.Basic, label: str) -> tuple[sp.Expr, sp.Expr]:
+def _rate_values(relation: sp.Basic, tally: Tally) -> tuple[sp.Expr, sp.Expr]:
     """(rate, threshold) from a printed relation ``rate < c`` or ``rate > c``."""
-    fail_unless(label, isinstance(relation, sp.Lt | sp.Gt | sp.Le | sp.Ge), f"{relation} is not a comparison of the rate with a number")
-    fail_unless(label, relation.rhs.is_number, f"the threshold {relation.rhs} is not a number")
+    tally.require(isinstance(relation, sp.Lt | sp.Gt | sp.Le | sp.Ge), f"{relation} is not a comparison of the rate with a number")
+    tally.require(relation.rhs.is_number, f"the threshold {relation.rhs} is not a number")
     return relation.lhs, relation.rhs
 
 
-def _growth(power: sp.Expr, rate: sp.Expr, t: sp.Symbol, label: str) -> sp.Expr:
+def _growth(power: sp.Expr, rate: sp.Expr, t: sp.Symbol, tally: Tally) -> sp.Expr:
     """The slope a of the exponent a t + b of ``power`` = rate^(a t + b), read from the printed power."""
     power = power.doit()
-    fail_unless(label, isinstance(power, sp.Pow) and power.base == rate, f"{power} is not a power of the rate {rate}")
+    tally.require(isinstance(power, sp.Pow) and power.base == rate, f"{power} is not a power of the rate {rate}")
     exponent = sp.Poly(power.exp, t)
-    fail_unless(label, exponent.degree() == 1, f"the exponent {power.exp} does not grow linearly in {t}")
+    tally.require(exponent.degree() == 1, f"the exponent {power.exp} does not grow linearly in {t}")
     return exponent.coeff_monomial(t)
 
 
@@ -161,38 +161,36 @@ def check_regimes(math: sp.Basic, context: CheckContext) -> CheckResult:
     exactly when a > 0 and c <= 1; and the bound stays bounded for every r <= c exactly when c <= 1.
     """
     label = "regimes"
-    fail_unless(label, isinstance(math, Conjunction) and len(math.args) == 2, "expected the vanishing and the exploding regime")
+    tally = Tally(label)
+    tally.require(isinstance(math, Conjunction) and len(math.args) == 2, "expected the vanishing and the exploding regime")
     for part in math.args:
-        fail_unless(label, isinstance(part, Chain) and [str(a) for a in part.args[1::2]] == ["=>"], f"{part} is not an implication")
+        tally.require(isinstance(part, Chain) and [str(a) for a in part.args[1::2]] == ["=>"], f"{part} is not an implication")
     (hypothesis, _, conclusion), (premise, _, consequence) = (part.args for part in math.args)
     st = context.statements
     t, bound = st.idx.t, st.bound
-    comparisons = 0
 
     # gamma lambda < c  =>  lim_{t -> oo} (gamma lambda)^(t - k) = 0
-    fail_unless(label, isinstance(hypothesis, sp.Lt), f"the vanishing regime must assume a strict upper bound on the rate, not {hypothesis}")
-    rate, threshold = _rate_values(hypothesis, label)
-    fail_unless(label, rate == st.gamma * st.lam, f"the rate is {rate}, not the product of gamma and lambda")
-    fail_unless(label, isinstance(conclusion, sp.Eq) and isinstance(conclusion.lhs, sp.Limit), f"{conclusion} is not a limit")
+    tally.require(isinstance(hypothesis, sp.Lt), f"the vanishing regime must assume a strict upper bound on the rate, not {hypothesis}")
+    rate, threshold = _rate_values(hypothesis, tally)
+    tally.require(rate == st.gamma * st.lam, f"the rate is {rate}, not the product of gamma and lambda")
+    tally.require(isinstance(conclusion, sp.Eq) and isinstance(conclusion.lhs, sp.Limit), f"{conclusion} is not a limit")
     expr, variable, point = conclusion.lhs.args[:3]
-    fail_unless(label, variable == t and point == sp.oo, f"the limit must be over {t} to infinity, not {variable} to {point}")
-    fail_unless(label, sp.simplify(expr.doit() - bound.args[-1].doit()) == 0, f"the limit is of {expr}, not of the bound {bound.args[-1]}")
-    slope = _growth(expr, rate, t, label)
-    fail_unless(label, bool(slope > 0), f"the exponent decreases in {t} (slope {slope}): the power does not decay for rates below 1")
-    fail_unless(label, bool(threshold <= 1), f"rates between 1 and {threshold} are allowed, for which the bound grows")
-    fail_unless(label, conclusion.rhs == 0, f"the bound tends to 0 for these rates, not to {conclusion.rhs}")
-    comparisons += 5
+    tally.require(variable == t and point == sp.oo, f"the limit must be over {t} to infinity, not {variable} to {point}")
+    tally.require(sp.simplify(expr.doit() - bound.args[-1].doit()) == 0, f"the limit is of {expr}, not of the bound {bound.args[-1]}")
+    slope = _growth(expr, rate, t, tally)
+    tally.require(bool(slope > 0), f"the exponent decreases in {t} (slope {slope}): the power does not decay for rates below 1")
+    tally.require(bool(threshold <= 1), f"rates between 1 and {threshold} are allowed, for which the bound grows")
+    tally.require(conclusion.rhs == 0, f"the bound tends to 0 for these rates, not to {conclusion.rhs}")
 
     # lim_{t -> oo} ||ds_t/ds_k|| = oo  =>  gamma lambda > c
-    fail_unless(label, isinstance(premise, sp.Eq) and isinstance(premise.lhs, sp.Limit) and premise.rhs == sp.oo, f"{premise} is not growth without bound")
+    tally.require(isinstance(premise, sp.Eq) and isinstance(premise.lhs, sp.Limit) and premise.rhs == sp.oo, f"{premise} is not growth without bound")
     norm, variable, point = premise.lhs.args[:3]
-    fail_unless(label, norm == bound.args[0], f"the premise is about {norm}, not the norm that the bound statement bounds")
-    fail_unless(label, variable == t and point == sp.oo, "the premise must let t grow to infinity")
-    fail_unless(label, isinstance(consequence, sp.Gt), f"the conclusion must be a strict lower bound on the rate, not {consequence}")
-    rate_after, floor = _rate_values(consequence, label)
-    fail_unless(label, rate_after == rate, f"the conclusion is about {rate_after}, not {rate}")
-    fail_unless(label, bool(floor <= 1), f"a rate in (1, {floor}] lets the bound grow without limit: the conclusion does not follow")
-    comparisons += 5
+    tally.require(norm == bound.args[0], f"the premise is about {norm}, not the norm that the bound statement bounds")
+    tally.require(variable == t and point == sp.oo, "the premise must let t grow to infinity")
+    tally.require(isinstance(consequence, sp.Gt), f"the conclusion must be a strict lower bound on the rate, not {consequence}")
+    rate_after, floor = _rate_values(consequence, tally)
+    tally.require(rate_after == rate, f"the conclusion is about {rate_after}, not {rate}")
+    tally.require(bool(floor <= 1), f"a rate in (1, {floor}] lets the bound grow without limit: the conclusion does not follow")
     r = sp.Symbol("r")
     instance = ("every rate ", sp.Eq(r, rate), " in ", sp.Interval.Ropen(0, threshold), " and ", sp.Interval(0, floor))
     method = (
@@ -203,7 +201,7 @@ def check_regimes(math: sp.Basic, context: CheckContext) -> CheckResult:
         " and ",
         sp.Lt(r, 1),
     )
-    return CheckResult(label, method, instance, comparisons)  # type: ignore[arg-type]
+    return CheckResult(label, method, instance, tally.count)  # type: ignore[arg-type]
 
 
 CHECKS = {"regimes": check_regimes}
