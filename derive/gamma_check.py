@@ -148,7 +148,7 @@ def _method(context: CheckContext) -> Prose:
         " written as a rational function of ",
         sp.Eq(t, sp.exp(-sp.Abs(z))),
         "; the printed value must equal the first exactly and lie in the second, of relative width at most ",
-        sp.Pow(10, -15, evaluate=False),
+        sp.Float(REL_TOL, 2),
     )
 
 
