@@ -5,6 +5,7 @@ This is the one module of derive that imports verify (verify imports derive).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import sympy as sp
@@ -46,6 +47,7 @@ def build_document(config: Config, sections: tuple[str, ...] | None = None, prog
     unknown = [key for key in keys if key not in registry]
     if unknown:
         raise ConfigError("--sections", ",".join(unknown), sorted(registry))
+    config = dataclasses.replace(config, sections=tuple(keys))
     context = BuildContext(CheckContext(config, progress or _silent), checker_registry())
     built: list[Section] = []
     for key in keys:

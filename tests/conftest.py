@@ -10,7 +10,7 @@ import pytest
 from hypothesis import settings
 
 import derive
-from derive.app import build_document, generate
+from derive.app import build_document
 from derive.document import Document
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,8 +8,8 @@ import pytest
 import sympy as sp
 
 from derive.__main__ import cli
-from derive.statements import Statements
 from derive.expressions import Jacobian
+from derive.statements import Statements
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,3 +67,16 @@ def test_output_does_not_depend_on_the_hash_seed() -> None:
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     result = subprocess.run([sys.executable, "-m", "derive", "--check", "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
+
+
+def test_numeric_evidence_that_breaks_the_bound_stops_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """lambda replaced by the spectral radius in the sweep: the bound breaks on non-normal W, the run exits 3 naming the bound."""
+    import numpy as np
+
+    import verify.sections.evidence as evidence
+
+    monkeypatch.setattr(evidence, "spectral_norm", lambda W: float(np.max(np.abs(np.linalg.eigvals(W)))))
+    assert cli(["--out", str(tmp_path), "--quiet", "--dim", "1", "--lag", "1", "--activation", "tanh", "--sections", "evidence"]) == 3
+    err = capsys.readouterr().err
+    assert "statement 'bound' failed its check: numeric evidence" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []

@@ -81,6 +81,19 @@ def test_a_report_without_the_numeric_sections_still_resolves_its_references() -
 def test_the_worked_numbers_read_the_factor_count_from_the_printed_product(document: Document) -> None:
     (worked,) = [s for s in document.sections if s.key == "worked"]
     (table,) = [b for b in worked.blocks if isinstance(b, Table)]
-    values = [row[2][0] for row in table.rows]
+    values = [row[2][0].lhs if isinstance(row[2][0], sp.Eq) else row[2][0] for row in table.rows]
     assert values[:4] == [sp.Rational(1, 16), sp.Rational(1, 1024), sp.Rational(1, 1024), 1024]
     assert values[4:] == [3, 19]
+
+
+def test_the_configuration_reaches_every_section() -> None:
+    """A tanh-only report has tanh evidence, tanh witnesses and tanh counterexamples; only the worked numbers (labelled) are the sigmoid's."""
+    from derive.app import build_document
+    from derive.document import Counterexample
+    from derive.snapshot import snapshot
+
+    doc = build_document(derive.Config(dim=1, lag=1, activations=("tanh",)), sections=("evidence", "tightness", "refutations"))
+    for block in doc.blocks():
+        if isinstance(block, Table | Counterexample):
+            text = snapshot(Document("T", (), (Section("x", "X", (block,)),)))
+            assert "sigmoid" not in text, text

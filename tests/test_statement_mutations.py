@@ -69,7 +69,9 @@ MUTATIONS: dict[str, Callable[[], sp.Basic]] = {
     "bptt-sum: sum from k = 2": lambda: _bptt_limits(lambda low: low + 1, lambda high: high),
     "bptt-sum: sum to t - 1": lambda: _bptt_limits(lambda low: low, lambda high: high - 1),
     "bptt-sum: sum from k = 0": lambda: _bptt_limits(lambda low: low - 1, lambda high: high),
-    "bptt-sum: left side partial": lambda: _eq(Jacobian(printed("bptt-sum").lhs.numerator, printed("bptt-sum").lhs.denominator, "partial"), printed("bptt-sum").rhs),
+    "bptt-sum: left side partial": lambda: _eq(
+        Jacobian(printed("bptt-sum").lhs.numerator, printed("bptt-sum").lhs.denominator, "partial"), printed("bptt-sum").rhs
+    ),
     "bptt-sum: right side times 2": lambda: _eq(printed("bptt-sum").lhs, 2 * printed("bptt-sum").rhs),
     # statement 2
     "product: reversed": lambda: _product(lambda o: Ordered(o.factor, *o.limits, order="earlier-left")),
@@ -95,7 +97,9 @@ MUTATIONS: dict[str, Callable[[], sp.Basic]] = {
     "gamma: 1/2 for tanh": lambda: _gamma(CONFIG, {sp.Integer(1): sp.Rational(1, 2)}),
     # statement 7
     "diagonal-norm: at most gamma / 2": lambda: _chain_end(printed("diagonal-norm"), lambda g: g / 2),
-    "diagonal-norm: diag dropped": lambda: Chain(Norm(sp.MatrixSymbol("W", *printed("diagonal-norm").args[0].args[0].shape)), *printed("diagonal-norm").args[1:]),
+    "diagonal-norm: diag dropped": lambda: Chain(
+        Norm(sp.MatrixSymbol("W", *printed("diagonal-norm").args[0].args[0].shape)), *printed("diagonal-norm").args[1:]
+    ),
     # statement 8
     "submultiplicative: reversed": lambda: sp.Ge(*printed("submultiplicative").args, evaluate=False),
     "submultiplicative: right side ||A|| alone": lambda: sp.Le(printed("submultiplicative").lhs, printed("submultiplicative").rhs.args[0], evaluate=False),

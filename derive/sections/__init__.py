@@ -14,6 +14,11 @@ from typing import TYPE_CHECKING
 import sympy as sp
 
 from ..checks import CheckContext, Checker, run_check
+from ..document import Ref
+from ..statements import LABELS
+
+#: The statements the chain section prints; the bound section prints the rest.
+CHAIN_LABELS = LABELS[:5]
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -43,6 +48,11 @@ class BuildContext:
 
     def say(self, message: str) -> None:
         self.checks.progress(message)
+
+    def ref(self, label: str) -> Ref | sp.Basic:
+        """A reference to the statement ``label`` when its section is in this report, else the statement itself, printed inline."""
+        home = "chain" if label in CHAIN_LABELS else "bound"
+        return Ref(label) if home in self.config.sections else self.statements[label]
 
     def establish(self, label: str) -> tuple[sp.Basic, CheckResult]:
         """The printed statement ``label`` and the result of its check; raises CheckFailed naming it."""

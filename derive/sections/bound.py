@@ -12,7 +12,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..checks import CheckContext, Tally
-from ..document import CheckResult, Citation, Evidence, Paragraph, Ref, Section, Statement
+from ..document import Block, CheckResult, Citation, Evidence, Paragraph, Ref, Section, Statement
 from ..expressions import Chain, Conjunction, Norm
 from ..model import difference
 from . import BuildContext
@@ -31,8 +31,8 @@ def build(context: BuildContext) -> Section:
     one_step = st.one_step
     diag = st.per_step.rhs.args[0]
     sections = context.config.sections
-    blocks = [
-        Paragraph(("Every factor of ", Ref("product"), " has the form of ", Ref("per-step"), "; bounding each factor bounds the product.")),
+    blocks: list[Block] = [
+        Paragraph(("Every factor of ", context.ref("product"), " has the form of ", context.ref("per-step"), "; bounding each factor bounds the product.")),
         _statement(
             context,
             "gamma",
@@ -52,7 +52,7 @@ def build(context: BuildContext) -> Section:
                 "The 2-norm of a diagonal matrix is its largest absolute diagonal entry; every entry here is a slope of the activation, at most ",
                 st.gamma,
                 " by ",
-                Ref("gamma"),
+                context.ref("gamma"),
                 ".",
             ),
             HORN_JOHNSON,
@@ -71,19 +71,19 @@ def build(context: BuildContext) -> Section:
             "The bound on the temporal Jacobian",
             (
                 "By ",
-                Ref("per-step"),
+                context.ref("per-step"),
                 ", ",
-                Ref("diagonal-norm"),
+                context.ref("diagonal-norm"),
                 " and ",
-                Ref("submultiplicative"),
+                context.ref("submultiplicative"),
                 " each factor satisfies ",
                 Chain(Norm(one_step), "<=", Norm(diag) * Norm(m.W), "<=", rate),
                 ". The product ",
-                Ref("product"),
+                context.ref("product"),
                 " has ",
                 lag,
                 " factors, and ",
-                Ref("submultiplicative"),
+                context.ref("submultiplicative"),
                 " multiplies their bounds.",
             ),
             PASCANU,
@@ -95,12 +95,12 @@ def build(context: BuildContext) -> Section:
 
 def _statement(context: BuildContext, label: str, title: str, why: tuple[object, ...], *citations: Citation) -> Statement:
     math, result = context.establish(label)
-    return Statement(label, title, math, why, (result, *citations))  # type: ignore[arg-type]
+    return Statement(label, title, math, why, (result, *citations))
 
 
 def _regimes(context: BuildContext, rate: sp.Expr, lag: sp.Expr) -> Statement:
     st, sections = context.statements, context.config.sections
-    evidence = ()
+    evidence: tuple[Evidence, ...] = ()
     if "refutations" in sections:
         evidence = (
             Evidence(
@@ -119,11 +119,11 @@ def _regimes(context: BuildContext, rate: sp.Expr, lag: sp.Expr) -> Statement:
         "If ",
         sp.Lt(rate, 1),
         ", the bound ",
-        Ref("bound"),
+        context.ref("bound"),
         " decays geometrically in ",
         lag,
         ", so the terms of ",
-        Ref("bptt-sum"),
+        context.ref("bptt-sum"),
         " with ",
         st.idx.k,
         " far below ",
@@ -135,7 +135,7 @@ def _regimes(context: BuildContext, rate: sp.Expr, lag: sp.Expr) -> Statement:
         ": this is necessary for explosion, not sufficient.",
     )
     math, result = context.establish("regimes")
-    return Statement("regimes", "Vanishing and exploding regimes", math, why, (result, *evidence, PASCANU))  # type: ignore[arg-type]
+    return Statement("regimes", "Vanishing and exploding regimes", math, why, (result, *evidence, PASCANU))
 
 
 def _rate_values(relation: sp.Basic, tally: Tally) -> tuple[sp.Expr, sp.Expr]:
@@ -201,7 +201,7 @@ def check_regimes(math: sp.Basic, context: CheckContext) -> CheckResult:
         " and ",
         sp.Lt(r, 1),
     )
-    return CheckResult(label, method, instance, tally.count)  # type: ignore[arg-type]
+    return CheckResult(label, method, instance, tally.count)
 
 
 CHECKS = {"regimes": check_regimes}

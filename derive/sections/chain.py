@@ -67,7 +67,7 @@ def build(context: BuildContext) -> Section:
 
 def _statement(context: BuildContext, label: str, title: str, why: tuple[object, ...]) -> Statement:
     math, result = context.establish(label)
-    return Statement(label, title, math, why, (result,))  # type: ignore[arg-type]
+    return Statement(label, title, math, why, (result,))
 
 
 def _explicit_diagonal(context: BuildContext) -> Display:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..document import Emph, Items, Paragraph, Ref, Section
+from ..document import Emph, Items, Paragraph, Section
 from . import BuildContext
 
 KEY = "conventions"
@@ -69,7 +69,7 @@ def build(context: BuildContext) -> Section:
             " partial derivative, in which ",
             s_prev,
             " is held fixed. Statement ",
-            Ref("bptt-sum"),
+            context.ref("bptt-sum"),
             " holds for every entry.",
         ),
         (

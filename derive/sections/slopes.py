@@ -50,4 +50,4 @@ def _activation(name: str, variable: str, gamma_name: str) -> Paragraph:
     if g.argmax is not None:
         text += [", attained at ", sp.Eq(z, g.argmax, evaluate=False)]
     text += ["."]
-    return Paragraph(tuple(text), ACTIVATIONS[name].title.capitalize())  # type: ignore[arg-type]
+    return Paragraph(tuple(text), ACTIVATIONS[name].title.capitalize())

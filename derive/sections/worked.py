@@ -5,7 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..activations import derive_gamma
-from ..document import Paragraph, Ref, Section, Table
+from ..document import Paragraph, Section, Table
 from ..model import difference
 from . import BuildContext
 
@@ -25,10 +25,10 @@ def build(context: BuildContext) -> Section:
     t, k = st.idx.t, st.idx.k
     for tt, kk in ((4, 1), (20, 1)):
         count = sp.Integer(len(st.product.rhs.factors({t: tt, k: kk})))
-        rows.append((("factors in ", Ref("product"), " for ", sp.Eq(t, tt), ", ", sp.Eq(k, kk)), difference(sp.Integer(tt), sp.Integer(kk)), count))
+        rows.append((("factors in ", context.ref("product"), " for ", sp.Eq(t, tt), ", ", sp.Eq(k, kk)), difference(sp.Integer(tt), sp.Integer(kk)), count))
     table = Table(
         (("case",), ("expression",), ("value",)),
-        tuple((description, (expr,), (value if value.is_Integer else sp.Eq(value, _decimal(value), evaluate=False),)) for description, expr, value in rows),  # type: ignore[misc]
+        tuple((description, (expr,), (value if value.is_Integer else sp.Eq(value, _decimal(value), evaluate=False),)) for description, expr, value in rows),
         "lll",
     )
     intro = Paragraph(
@@ -36,7 +36,7 @@ def build(context: BuildContext) -> Section:
             "The numbers the course material works through, computed exactly. The sigmoid rows are the bound ",
             sp.Pow(st.gamma * lam, difference(t, k), evaluate=False),
             " of ",
-            Ref("bound"),
+            context.ref("bound"),
             " with ",
             sp.Eq(st.gamma, g),
             " when ",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from derive.document import Figure, Paragraph, Ref, Section, Table
+from derive.document import Figure, Paragraph, Section, Table
 from derive.errors import CheckFailed
 from derive.printing import latex
 from derive.sections import BuildContext
@@ -20,9 +20,9 @@ from derive.sections import BuildContext
 from ..activations import numeric
 from ..claims import log_ratios
 from ..engine import chain_bounds_batched
-from ..sweep import bound_tolerance
 from ..figure import FIGURE_DIM, TARGETS
 from ..figure import render as render_figure
+from ..sweep import bound_tolerance
 
 KEY = "evidence"
 SEED = 0
@@ -90,7 +90,7 @@ def build(context: BuildContext) -> Section:
     intro = Paragraph(
         (
             "Statement ",
-            Ref("bound"),
+            context.ref("bound"),
             " was also evaluated in floating point at every lag on random networks ",
             sp.Eq(context.model.W, sp.Symbol(rf"\frac{{c}}{{{st.gamma}}} \frac{{G}}{{\lVert G \rVert_2}}"), evaluate=False),
             " with ",
@@ -146,4 +146,4 @@ def _figure(context: BuildContext) -> Figure:
         sp.Symbol(rf"(t - k) \ln {st.gamma} {st.lam}"),
         " (dashed).",
     )
-    return Figure(f"fig-chain-{name}", caption, files)  # type: ignore[arg-type]
+    return Figure(f"fig-chain-{name}", caption, files)

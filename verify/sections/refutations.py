@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import sympy as sp
 
-from derive.document import Counterexample, Paragraph, Prose, Ref, Section
+from derive.document import Counterexample, Paragraph, Prose, Section
 from derive.expressions import Chain, Jacobian, Norm
 from derive.render import matrix
 from derive.sections import BuildContext
@@ -34,12 +34,12 @@ def build(context: BuildContext) -> Section:
             "recomputed independently to 50 digits, and the two agree.",
         )
     )
-    blocks = [_block(context, r) if isinstance(r, Refutation) else _unrefuted(context.statements, r) for r in outcomes]
+    blocks = [_block(context, r) if isinstance(r, Refutation) else _unrefuted(context, r) for r in outcomes]
     return Section(KEY, "False variants, refuted", (intro, *blocks))
 
 
-def _unrefuted(st: Statements, r: NoCounterexample) -> Paragraph:
-    claim, _ = CLAIMS[r.name](st)
+def _unrefuted(context: BuildContext, r: NoCounterexample) -> Paragraph:
+    claim, _ = CLAIMS[r.name](context)
     return Paragraph((*claim, ". Not refuted here: ", r.message, "."), "Claim")
 
 
@@ -61,11 +61,11 @@ def _block(context: BuildContext, r: Refutation) -> Counterexample:
         )
     else:
         instance = ("the linear chain (identity activation), ", sp.Eq(m.W, matrix(case.W), evaluate=False), ", ", sp.Eq(sp.Symbol("k"), case.steps), ".")
-    claim, reason = CLAIMS[r.name](st)
+    claim, reason = CLAIMS[r.name](context)
     outcome: list[object] = []
     for n, (key, value) in enumerate(r.numbers):
         outcome += ["; " if n else "", *_quantity(st, key, t_k, sp.Float(value, 6))]
-    return Counterexample(claim, instance, (*outcome, ". ", *reason))  # type: ignore[arg-type]
+    return Counterexample(claim, instance, (*outcome, ". ", *reason))
 
 
 def _quantity(st: Statements, key: str, t_k: sp.Symbol, value: sp.Float) -> Prose:
@@ -97,11 +97,12 @@ def _rho(W: sp.MatrixSymbol) -> sp.Symbol:
     return sp.Symbol(rf"\rho({W.name})")
 
 
-def _spectral(st: Statements) -> tuple[Prose, Prose]:
+def _spectral(context: BuildContext) -> tuple[Prose, Prose]:
+    st = context.statements
     rho = _rho(st.model.W)
     bound = Chain(st.bound.args[0], "<=", sp.Pow(st.gamma * rho, sp.Symbol("t - k"), evaluate=False))
     return (
-        ("the spectral radius ", rho, " may stand for ", st.lam, " in ", Ref("bound"), ": ", bound),
+        ("the spectral radius ", rho, " may stand for ", st.lam, " in ", context.ref("bound"), ": ", bound),
         (
             "For a non-normal ",
             st.model.W,
@@ -118,13 +119,15 @@ def _explosion(reason: Prose) -> Callable[[Statements], tuple[Prose, Prose]]:
     return claim
 
 
-def _saturation(st: Statements) -> tuple[Prose, Prose]:
+def _saturation(context: BuildContext) -> tuple[Prose, Prose]:
+    st = context.statements
     return _explosion(
         ("Saturation: the units sit where the slope is far below ", st.gamma, ", so the chain decays although ", sp.Gt(st.gamma * st.lam, 1), ".")
     )(st)
 
 
-def _nilpotent(st: Statements) -> tuple[Prose, Prose]:
+def _nilpotent(context: BuildContext) -> tuple[Prose, Prose]:
+    st = context.statements
     W, d = st.model.W, st.model.d
     return _explosion(
         (
@@ -139,11 +142,12 @@ def _nilpotent(st: Statements) -> tuple[Prose, Prose]:
     )(st)
 
 
-def _reversed(st: Statements) -> tuple[Prose, Prose]:
+def _reversed(context: BuildContext) -> tuple[Prose, Prose]:
+    st = context.statements
     return (
         (
             "the product ",
-            Ref("product"),
+            context.ref("product"),
             " may be taken in the other order, earlier steps on the left",
         ),
         (
@@ -154,10 +158,11 @@ def _reversed(st: Statements) -> tuple[Prose, Prose]:
     )
 
 
-def _transposed(st: Statements) -> tuple[Prose, Prose]:
+def _transposed(context: BuildContext) -> tuple[Prose, Prose]:
+    st = context.statements
     W = st.model.W
     return (
-        (W.T, " may stand for ", W, " in each factor of ", Ref("product")),
+        (W.T, " may stand for ", W, " in each factor of ", context.ref("product")),
         (
             "For a non-symmetric ",
             W,
@@ -166,7 +171,8 @@ def _transposed(st: Statements) -> tuple[Prose, Prose]:
     )
 
 
-def _power(st: Statements) -> tuple[Prose, Prose]:
+def _power(context: BuildContext) -> tuple[Prose, Prose]:
+    st = context.statements
     W, k = st.model.W, sp.Symbol("k")
     return (
         (sp.Eq(Norm(W**k), sp.Pow(Norm(W), k, evaluate=False), evaluate=False), " for every ", k),
@@ -174,7 +180,7 @@ def _power(st: Statements) -> tuple[Prose, Prose]:
             "Only ",
             sp.Le(Norm(W**k), sp.Pow(Norm(W), k, evaluate=False), evaluate=False),
             " holds, by ",
-            Ref("submultiplicative"),
+            context.ref("submultiplicative"),
             "; equality needs more, for instance a normal ",
             W,
             ".",
@@ -182,7 +188,8 @@ def _power(st: Statements) -> tuple[Prose, Prose]:
     )
 
 
-def _transient(st: Statements) -> tuple[Prose, Prose]:
+def _transient(context: BuildContext) -> tuple[Prose, Prose]:
+    st = context.statements
     W, k = st.model.W, sp.Symbol("k")
     rho = _rho(W)
     return (
@@ -202,7 +209,7 @@ def _transient(st: Statements) -> tuple[Prose, Prose]:
 
 
 #: How each false claim and its reason read in the report's notation.
-CLAIMS: dict[str, Callable[[Statements], tuple[Prose, Prose]]] = {
+CLAIMS: dict[str, Callable[[BuildContext], tuple[Prose, Prose]]] = {
     "spectral-radius": _spectral,
     "explosion-saturation": _saturation,
     "explosion-nilpotent": _nilpotent,

@@ -16,7 +16,7 @@ import sympy as sp
 from flint import arb
 
 from derive.activations import derive_gamma
-from derive.document import Paragraph, Ref, Section, Table
+from derive.document import Paragraph, Section, Table
 from derive.errors import CheckFailed
 from derive.printing import latex
 from derive.sections import BuildContext
@@ -43,7 +43,10 @@ class Witness:
 def witness_inputs(activation: str, W: Array, steps: int) -> tuple[Array, Array, Array, Array]:
     """U, b, xs and s_0 that hold every a_j at z*: s_0 = phi(z*) 1, b = z* 1 - W s_0, no input."""
     d = W.shape[0]
-    z_star = float(derive_gamma(activation).argmax)
+    argmax = derive_gamma(activation).argmax
+    if argmax is None:
+        raise CheckFailed("bound", f"no tightness witness for {activation}: its largest slope is not attained")
+    z_star = float(argmax)
     s0 = numeric(activation).phi(np.full(d, z_star))
     return np.zeros((d, 1)), z_star - W @ s0, np.zeros((steps, 1)), s0
 
@@ -73,7 +76,7 @@ def build(context: BuildContext) -> Section:
     text = Paragraph(
         (
             "The bound ",
-            Ref("bound"),
+            context.ref("bound"),
             " cannot be improved. Take ",
             sp.Eq(m.W, sp.Symbol(f"{st.lam} Q"), evaluate=False),
             " with ",
@@ -81,13 +84,13 @@ def build(context: BuildContext) -> Section:
             " orthogonal, and hold every pre-activation at the point ",
             sp.Symbol(f"{z}^*"),
             " where the slope is largest, found in ",
-            Ref("gamma"),
+            context.ref("gamma"),
             ": ",
             sp.Eq(st.state(0), sp.Symbol(rf"{m.notation.activation}({z}^*) \mathbf{{1}}"), evaluate=False),
             ", ",
             sp.Eq(m.b, sp.Symbol(rf"{z}^* \mathbf{{1}} - {m.notation.recurrent_weight} {latex(st.state(0))}"), evaluate=False),
             ", no input. Then every factor of ",
-            Ref("product"),
+            context.ref("product"),
             " is ",
             sp.Symbol(rf"\pm {st.gamma} {m.notation.recurrent_weight}"),
             ", and ",
