@@ -22,6 +22,7 @@ import sympy as sp
 from hypothesis import strategies as st
 
 from derive.activations import derive_gamma
+from derive.errors import InputError
 
 from .activations import Array, numeric
 from .engine import Ord, chain_log_norms, chain_norms, run
@@ -86,17 +87,22 @@ def submultiplicative(A: Array, B: Array, ord: Ord = 2) -> bool:
 
 
 def tightness_case(activation: str, W: Array, steps: int) -> Case:
-    """The witness of DESIGN.md: every a_j = 0. With s_0 = phi(0) 1 and b = -W s_0, a_1 = 0, s_1 = phi(0) 1 = s_0, and so on.
+    """The witness: every a_j held at z*, the argmax of |phi'| from the gamma derivation (never assumed 0).
 
-    For tanh that is s = 0 and b = 0; for the sigmoid s = 1/2 and b = -W (1/2) 1.
+    With s_0 = phi(z*) 1 and b = z* 1 - W s_0, a_1 = z* 1, s_1 = phi(z*) 1 = s_0, and so on; every
+    one-step Jacobian is phi'(z*) W with |phi'(z*)| = gamma. For tanh that is s = 0, b = 0; for the
+    sigmoid s = 1/2, b = -W (1/2) 1.
     """
-    d = W.shape[0]
-    s0 = numeric(activation).phi(np.zeros(d))
-    return Case(activation, W, np.zeros((d, 1)), -W @ s0, np.zeros((steps, 1)), s0)
+    argmax = derive_gamma(activation).argmax
+    if argmax is None:
+        raise InputError("activation", f"{activation}: the supremum of |phi'| is not attained, so no witness holds every a_j at it")
+    d, z_star = W.shape[0], float(argmax)
+    s0 = numeric(activation).phi(np.full(d, z_star))
+    return Case(activation, W, np.zeros((d, 1)), z_star - W @ s0, np.zeros((steps, 1)), s0)
 
 
 def tightness_ratio(case: Case) -> float:
-    """||ds_T/ds_0||_2 / (gamma lambda)^T: exactly 1 for W = lambda Q at a_j = 0."""
+    """||ds_T/ds_0||_2 / (gamma lambda)^T: exactly 1 for W = lambda Q with every a_j at z*."""
     gamma, lam = numeric(case.activation).gamma, float(np.linalg.norm(case.W, 2))
     logs = chain_log_norms(case.W, case.U, case.b, case.xs, case.s0, case.activation)
     return float(np.exp(log_ratios(logs, gamma, lam)[0]))

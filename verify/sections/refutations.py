@@ -18,7 +18,7 @@ from derive.render import matrix
 from derive.sections import BuildContext
 from derive.statements import Statements
 
-from ..evidence import NoCounterexample, Refutation, refute_all
+from ..refute import NoCounterexample, Refutation, refute_all
 from ..strategies import Case
 
 KEY = "refutations"

@@ -21,7 +21,7 @@ from derive.errors import CheckFailed
 from derive.printing import latex
 from derive.sections import BuildContext
 
-from ..activations import Array, numeric
+from ..claims import tightness_case
 from ..enclose import ball_matrix, float_down, float_up, norm_enclosure, precision, tight_chain
 
 KEY = "tightness"
@@ -40,22 +40,11 @@ class Witness:
     high: float
 
 
-def witness_inputs(activation: str, W: Array, steps: int) -> tuple[Array, Array, Array, Array]:
-    """U, b, xs and s_0 that hold every a_j at z*: s_0 = phi(z*) 1, b = z* 1 - W s_0, no input."""
-    d = W.shape[0]
-    argmax = derive_gamma(activation).argmax
-    if argmax is None:
-        raise CheckFailed("bound", f"no tightness witness for {activation}: its largest slope is not attained")
-    z_star = float(argmax)
-    s0 = numeric(activation).phi(np.full(d, z_star))
-    return np.zeros((d, 1)), z_star - W @ s0, np.zeros((steps, 1)), s0
-
-
 def witness(activation: str) -> Witness:
     q, _ = np.linalg.qr(np.random.default_rng(SEED).standard_normal((DIM, DIM)))
     W = LAMBDA * q
-    U, b, xs, s0 = witness_inputs(activation, W, STEPS)
-    _, bounds, bits = tight_chain(W, U, b, xs, s0, activation)
+    case = tightness_case(activation, W, STEPS)
+    _, bounds, bits = tight_chain(case.W, case.U, case.b, case.xs, case.s0, activation)
     norm_lo, norm_hi = bounds[0]  # k = 0: the whole lag T
     with precision(bits):
         lam_lo, lam_hi = norm_enclosure(ball_matrix(W))
