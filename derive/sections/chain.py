@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ..algebra import canonical
 from ..document import Display, Paragraph, Ref, Section, Statement
 from ..model import difference
 from . import BuildContext
@@ -75,7 +76,5 @@ def _explicit_diagonal(context: BuildContext) -> Display:
     m, instance = context.model, context.checks.instance
     a = instance.vector("preactivation", "j")
     jacobian = a.applyfunc(m.phi).jacobian(a)
-    from ..algebra import canonical
-
     d = sp.Eq(m.d, instance.dim, evaluate=False)
     return Display(sp.Eq(context.statements.diagonal.lhs, canonical(jacobian), evaluate=False), ("For ", d, " the Jacobian of the map is"))

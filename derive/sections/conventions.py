@@ -59,7 +59,7 @@ def build(context: BuildContext) -> Section:
             " are taken one entry ",
             w,
             " at a time: ",
-            sp.Symbol(rf"\partial {n.indexed('loss', 't')} / \partial {n.recurrent_weight}_{{pq}}"),
+            sp.Symbol(rf"\mathrm{{d}} {n.indexed('loss', 't')} / \mathrm{{d}} {n.recurrent_weight}_{{pq}}"),
             " is a number and ",
             sp.Symbol(rf"\partial^{{+}} {n.indexed('state', 'k')} / \partial {n.recurrent_weight}_{{pq}}"),
             " a vector with ",
