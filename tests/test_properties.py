@@ -14,7 +14,7 @@ from hypothesis.extra import numpy as hnp
 from verify import NUMERIC, chain_log_norms, chain_log_norms_batched, numeric
 from verify.claims import FALSE_CLAIMS, clip, diagonal_norm_bounded, log_bound_margin, submultiplicative, tightness_case, tightness_ratio
 from verify.engine import Ord
-from verify.evidence import Refutation, refute
+from verify.refute import Refutation, refute
 from verify.strategies import LAG, Case, cases, square_matrices
 
 ORDS = [2, 1, np.inf, "fro"]

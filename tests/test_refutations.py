@@ -21,7 +21,7 @@ from hypothesis import settings
 from derive.errors import CheckFailed, ConfigError
 from verify import claims
 from verify.claims import DECAY, FALSE_CLAIMS, LAG, LAGS, MARGIN, FalseClaim, exceeds, tightness_case
-from verify.evidence import NoCounterexample, Number, Refutation, refute, refute_all, refute_claim, worst_margin
+from verify.refute import NoCounterexample, Number, Refutation, refute, refute_all, refute_claim, worst_margin
 from verify.strategies import Case, LinearCase, small_cases
 
 ACTIVATION_SETS = [("sigmoid", "tanh"), ("tanh",), ("sigmoid",)]
