@@ -107,14 +107,26 @@ def _matrix(value: Value, scope: Scope, what: sp.Basic) -> arb_mat:
 
 
 def _number(expr: sp.Expr, scope: Scope) -> arb:
+    """A printed number as a ball that holds it: rationals exactly, pi and e as arb's enclosures, sums, products and powers of those."""
     if isinstance(expr, sp.Integer):
         return arb(int(expr))
     if isinstance(expr, sp.Rational):
         return arb(int(expr.p)) / arb(int(expr.q))
-    try:
-        return lambdify_ball(expr, sp.Dummy())(arb(0))
-    except (ValueError, TypeError) as error:
-        raise scope.fail(f"the number {expr} has no ball evaluation ({error})") from error
+    if expr is sp.pi:
+        return arb.pi()
+    if expr is sp.E:
+        return arb(1).exp()
+    if isinstance(expr, sp.exp):
+        return _number(expr.args[0], scope).exp()
+    parts = [_number(arg, scope) for arg in expr.args] if isinstance(expr, sp.Add | sp.Mul | sp.Pow) else None
+    if parts is None:
+        raise scope.fail(f"the number {expr} has no ball evaluation")
+    if isinstance(expr, sp.Pow):
+        return parts[0] ** parts[1]
+    result = parts[0]
+    for part in parts[1:]:
+        result = result + part if isinstance(expr, sp.Add) else result * part
+    return result
 
 
 def _symbol(expr: sp.Symbol, scope: Scope) -> Value:
