@@ -32,7 +32,7 @@ from derive.document import CheckResult
 from derive.errors import CheckFailed
 from derive.expressions import Chain, Extremum, Jacobian, Norm
 
-from .enclose import BITS, Array, BallChain, ball_activation, ball_matrix, diagonal, lambdify_ball, norm_ball, precision, tight_chain
+from .enclose import BITS, Array, BallChain, ball_activation, ball_matrix, diagonal, norm_ball, precision, tight_chain
 
 Value = arb | arb_mat
 
