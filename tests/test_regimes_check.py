@@ -200,3 +200,13 @@ def test_the_printed_decision_rule_is_true() -> None:
             rule = all(bool(rel.subs(values)) for rel in relations)
             decays = sp.limit(r_value ** (a_value * t + 1), t, sp.oo) == 0
             assert rule == decays, (a_value, r_value)
+
+
+def test_the_reason_names_what_is_wrong() -> None:
+    """A reader is told the actual mistake: a rate that is not gamma lambda, or a third regime."""
+    gamma, t, k = ST.gamma, ST.idx.t, ST.idx.k
+    only_gamma = Chain(sp.Lt(gamma, 1), "=>", sp.Eq(sp.Limit(sp.Pow(gamma, t - k), t, sp.oo), 0, evaluate=False))
+    with pytest.raises(CheckFailed, match="not the product of gamma and lambda"):
+        _check(Conjunction(only_gamma, ST.regimes.args[1]))
+    with pytest.raises(CheckFailed, match="expected the vanishing and the exploding regime"):
+        _check(Conjunction(*ST.regimes.args, ST.regimes.args[0]))
