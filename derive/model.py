@@ -22,11 +22,6 @@ from .notation import Notation
 Elementwise = Callable[[sp.Expr], sp.Expr]
 
 
-def offset(symbol: sp.Symbol, n: int) -> sp.Expr:
-    """``symbol + n`` kept in that order for printing (``j - 1``, ``k + 1``), still evaluable."""
-    return sp.Add(symbol, n, evaluate=False)
-
-
 def difference(a: sp.Symbol, b: sp.Symbol) -> sp.Expr:
     """``a - b`` kept in that order for printing (``t - k``)."""
     return sp.Add(a, sp.Mul(-1, b, evaluate=False), evaluate=False)

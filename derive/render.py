@@ -78,14 +78,6 @@ def md_prose(items: Prose, numbers: Mapping[str, int]) -> str:
     return "".join(one(item) for item in items)
 
 
-def number(value: float, digits: int = 6) -> str:
-    """A float for math mode: ``digits`` significant digits; powers of ten printed by SymPy (3.6 \\cdot 10^{-15})."""
-    text = f"{float(value):.{digits}g}"
-    if text.startswith("1e"):
-        return f"10^{{{int(text[2:])}}}"
-    return latex(sp.Float(text, digits)) if "e" in text else text
-
-
 def _entry(value: float) -> sp.Expr:
     return sp.Integer(int(value)) if float(value).is_integer() and abs(value) < 1e15 else sp.Float(f"{float(value):.6g}")
 
@@ -114,5 +106,5 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(latex=latex, tex_escape=tex_escape, md_escape=md_escape, tex_prose=tex_prose, md_prose=md_prose, number=number)
+    env.filters.update(latex=latex, tex_escape=tex_escape, md_escape=md_escape, tex_prose=tex_prose, md_prose=md_prose)
     return env

@@ -79,4 +79,4 @@ def checkers() -> dict[str, Checker]:
     return {**chain.CHECKS, **gamma_check.CHECKS, **bound.CHECKS}
 
 
-__all__ = ["BuildContext", "Mapping", "SectionBuilder", "checkers", "registry"]
+__all__ = ["BuildContext", "SectionBuilder", "checkers", "registry"]
