@@ -30,6 +30,8 @@ SEED = 0
 SCALE = (0.5, 1.5)
 #: The sizes of the random sweep: (d, T, number of random W).
 SWEEP = ((2, 40, 400), (4, 40, 400), (8, 40, 200), (16, 40, 100))
+#: The scales of the inputs and biases, up to saturation.
+DRIVES = (0.1, 1.0, 10.0)
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def bound_evidence(activation: str, seed: int = SEED) -> BoundEvidence:
     for d, T, count in SWEEP:
         G = rng.standard_normal((count, d, d))
         W = rng.uniform(*SCALE, (count, 1, 1)) / gamma * G / np.linalg.svd(G, compute_uv=False)[:, :1, None]
-        drive = rng.choice([0.1, 1.0, 10.0], (count, 1, 1))
+        drive = rng.choice(DRIVES, (count, 1, 1))
         U, xs = drive * rng.standard_normal((count, d, 2)), rng.standard_normal((count, T, 2))
         b, s0 = drive[:, :, 0] * rng.standard_normal((count, d)), rng.uniform(-1, 1, (count, d))
         bounds = chain_bounds_batched(W, U, b, xs, s0, activation)
@@ -86,7 +88,13 @@ def build(context: BuildContext) -> Section:
         _enforce(result)
     rate = st.gamma * st.lam
     G, c = sp.Symbol("G"), sp.Symbol("c")
-    sizes = ", ".join(f"{count} with d = {d}" for d, _, count in SWEEP)
+    d = context.model.d
+    sizes: list[object] = []
+    for n, (dim, _, count) in enumerate(SWEEP):
+        sizes += [", " if n else "", sp.Integer(count), " with ", sp.Eq(d, dim)]
+    drives: list[object] = []
+    for n, x in enumerate(DRIVES):
+        drives += [", " if 0 < n < len(DRIVES) - 1 else " or " if n else "", sp.Float(x, 2) if x < 1 else sp.Integer(int(x))]
     intro = Paragraph(
         (
             "Statement ",
@@ -99,7 +107,11 @@ def build(context: BuildContext) -> Section:
             sp.Eq(rate, c),
             ", drawn uniformly from ",
             sp.Interval(*[sp.Rational(str(x)) for x in SCALE]),
-            f"; inputs and biases are scaled by 0.1, 1 or 10, up to saturation ({sizes}; ",
+            "; inputs and biases are scaled by ",
+            *drives,
+            ", up to saturation (",
+            *sizes,
+            "; ",
             sp.Eq(sp.Symbol("t"), SWEEP[0][1]),
             " steps, seed ",
             SEED,
