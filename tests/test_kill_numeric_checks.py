@@ -24,7 +24,7 @@ from derive.errors import CheckFailed
 from derive.expressions import Jacobian, Norm
 from verify import numeric_checks
 from verify.enclose import BallChain, tight_chain
-from verify.numeric_checks import CHECKS, EQUAL, MAX_DIM, MAX_STEPS, SEEDS, Scope, Tally, decide, equal, evaluate, spectral_radius
+from verify.numeric_checks import CHECKS, EQUAL, MAX_DIM, MAX_STEPS, Scope, Tally, decide, equal, evaluate, spectral_radius
 
 
 def test_overlapping_balls_wider_than_the_width_are_not_equal() -> None:
@@ -215,8 +215,10 @@ def test_a_weakened_submultiplicativity_is_refuted_not_refused() -> None:
 
 
 def _pre_activation_family() -> dict[str, list[tuple[np.ndarray, bool]]]:
-    rng = np.random.default_rng(SEEDS["diagonal-norm"])
-    return {name: numeric_checks._pre_activations(rng, name) for name in ("sigmoid", "tanh")}
+    family: dict[str, list[tuple[np.ndarray, bool]]] = {}
+    for v in numeric_checks.vectors(("sigmoid", "tanh")):
+        family.setdefault(v.activation, []).append((v.a, v.witness))
+    return family
 
 
 def test_statement_7_instances_are_moderate_saturated_and_at_the_argmax() -> None:
@@ -235,7 +237,7 @@ def test_statement_7_instances_are_moderate_saturated_and_at_the_argmax() -> Non
 
 
 def _pairs() -> list[tuple[np.ndarray, np.ndarray, bool]]:
-    return numeric_checks._matrix_pairs(np.random.default_rng(SEEDS["submultiplicative"]))
+    return numeric_checks.matrix_pairs()
 
 
 def test_statement_8_pairs_cover_every_kind_promised() -> None:
@@ -267,8 +269,10 @@ def test_statement_8_method_names_the_witness_scale_used() -> None:
 
 
 def _network_family() -> dict[str, list[numeric_checks.Network]]:
-    rng = np.random.default_rng(SEEDS["bound"])
-    return {name: numeric_checks._networks(rng, name) for name in ("sigmoid", "tanh")}
+    family: dict[str, list[numeric_checks.Network]] = {}
+    for name, net in numeric_checks.networks(("sigmoid", "tanh")):
+        family.setdefault(name, []).append(net)
+    return family
 
 
 def test_statement_9_random_networks_cover_rates_sizes_and_kinds() -> None:
@@ -320,3 +324,219 @@ def test_statement_9_pinned_and_witness_networks_are_what_they_claim() -> None:
                 assert gamma * rho < 1 < gamma * norm
         assert rates == {0.8, 1.25}
         assert any(not net.witness for net in pinned)
+
+
+# -- the interpreter's refusals and rarer paths (third mutation run) -----------------------------------------------
+
+W2 = sp.MatrixSymbol("W", 2, 2)
+g, i = sp.symbols("g i")
+
+
+def _matrix_scope(**extra: object) -> Scope:
+    base = Scope("test", 2, matrices={"W": arb_mat([[1, 2], [3, 4]]), "v": arb_mat([[1], [2]])}, scalars={"g": _constant(arb(4))})
+    return dataclasses.replace(base, **extra)  # type: ignore[arg-type]
+
+
+def _odd_extremum() -> sp.Basic:
+    """An extremum of a kind the statements never print (Extremum's constructor refuses it; a mutated tree may hold it)."""
+    return sp.Basic.__new__(numeric_checks.Extremum, g, i, sp.Symbol("argmax"))
+
+
+REFUSALS: dict[str, tuple[Callable[[], sp.Basic], str]] = {
+    "W^(-1)": (lambda: sp.MatPow(W2, -1, evaluate=False), "a negative power of a matrix"),
+    "a matrix to a fractional power": (lambda: sp.MatPow(W2, sp.Rational(1, 2), evaluate=False), "W is a matrix where a number is needed"),
+    "a number where a matrix is needed": (lambda: sp.Basic.__new__(sp.DiagMatrix, g), "g is a number where a matrix is needed"),
+    "an unknown matrix": (lambda: sp.MatrixSymbol("V", 2, 2), "the matrix V has no meaning"),
+    "a total derivative": (lambda: Jacobian(sp.IndexedBase("s")[2], sp.IndexedBase("s")[1], "total"), "not a Jacobian of states"),
+    "an extremum of another kind": (_odd_extremum, "an extremum of kind argmax"),
+    "diag of a square matrix": (lambda: sp.DiagMatrix(W2), "diag of a 2 x 2 matrix"),
+    "an unknown function": (lambda: sp.Function("f")(g), "the function f has no meaning"),
+    "a known function of two arguments": (lambda: sp.Function("phi")(g, g), "the function phi has no meaning"),
+    "an expression the interpreter does not know": (lambda: sp.sin(g), "cannot evaluate sin"),
+}
+
+
+@pytest.mark.parametrize("name", list(REFUSALS))
+def test_the_interpreter_refuses_what_has_no_meaning_on_the_instance(name: str) -> None:
+    """Each refusal names what it could not read, so that a wrong statement fails with the reason, not another error."""
+    build, reason = REFUSALS[name]
+    scope = _matrix_scope(functions={"phi": lambda x: x})
+    with pytest.raises(CheckFailed, match=reason):
+        evaluate(build(), scope)
+
+
+def test_an_entrywise_function_needs_one_variable() -> None:
+    """phi applied entrywise is a Lambda of one variable; a function that is not a Lambda, or has two variables, is refused."""
+    from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+
+    x, y = sp.symbols("x y")
+    v = sp.MatrixSymbol("v", 2, 1)
+    scope = _matrix_scope()
+    square = evaluate(ElementwiseApplyFunction(sp.Lambda(x, x**2), v), scope)
+    assert isinstance(square, arb_mat) and square[1, 0].contains(4)
+    for function in (sp.Lambda((x, y), x + y), sp.Function("f")):
+        with pytest.raises(CheckFailed, match="cannot apply"):
+            evaluate(sp.Basic.__new__(ElementwiseApplyFunction, function, v), scope)
+
+
+def test_the_zeroth_power_of_a_matrix_is_the_identity() -> None:
+    value = numeric_checks._integer_power(arb_mat([[1, 2], [3, 4]]), 0, _matrix_scope())
+    assert isinstance(value, arb_mat) and (value.nrows(), value.ncols()) == (2, 2)
+    assert all(value[r, c].contains(int(r == c)) and value[r, c].rad() == 0 for r in range(2) for c in range(2))
+
+
+def test_a_fractional_power_of_a_number_is_its_root() -> None:
+    """g^(1/2) with g = 4 is 2, and g^(3/2) is 8: a non-integer exponent is a real power, not a repeated product."""
+    scope = _matrix_scope()
+    for exponent, expected in ((sp.Rational(1, 2), 2), (sp.Rational(3, 2), 8)):
+        value = evaluate(g**exponent, scope)
+        assert isinstance(value, arb) and value.contains(expected) and value.rad() < 1e-30
+
+
+def test_the_jacobian_of_a_state_by_itself_is_the_identity() -> None:
+    """ds_k/ds_k = I at t = k (no factor), and ds_t/ds_k = 0 when t < k."""
+    s = sp.IndexedBase("s")
+    chain = _tiny_chain()
+    same = evaluate(Jacobian(s[2], s[2]), Scope("test", 2, chain=chain))
+    assert isinstance(same, arb_mat) and all(same[r, c].contains(int(r == c)) and same[r, c].rad() == 0 for r in range(2) for c in range(2))
+    earlier = evaluate(Jacobian(s[1], s[2]), Scope("test", 2, chain=chain))
+    assert isinstance(earlier, arb_mat) and all(earlier[r, c].is_zero() for r in range(2) for c in range(2))
+
+
+def test_a_matrix_on_either_side_of_a_relation_is_refused() -> None:
+    for link in ((W2, "<=", g), (g, "<=", W2)):
+        with pytest.raises(CheckFailed, match="W is a matrix where a number is needed"):
+            numeric_checks.establish([link], _matrix_scope(), Tally(), False, "a test")
+
+
+def test_exactly_equal_numbers_prove_a_non_strict_inequality() -> None:
+    """1 <= 1 holds at every point of both (exact) balls: it is proved, not merely 'equal to the width'."""
+    assert decide(arb(1), "<=", arb(1)) == "proved" and decide(arb(1), ">=", arb(1)) == "proved"
+
+
+@pytest.mark.parametrize(
+    ("relation", "left", "right", "verdict"),
+    [
+        ("=", arb(1), arb(2), "refuted"),
+        ("=", arb(1), arb(1, 0.5), "not proved"),
+        ("<=", arb(2), arb(1), "refuted"),
+        ("<=", arb(1, 0.5), arb(1), "not proved"),
+        ("<", arb(1), arb(1), "refuted"),
+    ],
+)
+def test_a_failed_relation_says_whether_it_was_refuted_or_not_proved(relation: str, left: arb, right: arb, verdict: str) -> None:
+    """A relation whose opposite is proved is 'refuted'; one whose balls overlap too widely to decide is 'not proved'."""
+    x, y = sp.symbols("x y")
+    scope = Scope("test", 1, scalars={"x": _constant(left), "y": _constant(right)})
+    with pytest.raises(CheckFailed, match=verdict):
+        numeric_checks.establish([(x, relation, y)], scope, Tally(), False, "a test")
+
+
+def test_a_submultiplicativity_with_three_matrices_is_refused_for_its_form() -> None:
+    ctx = _context()
+    A, B, C = (sp.MatrixSymbol(n, ctx.model.d, ctx.model.d) for n in "ABC")
+    math = sp.Le(Norm(A * B * C), Norm(A) * Norm(B) * Norm(C), evaluate=False)
+    with pytest.raises(CheckFailed, match="expected two matrices"):
+        run_check(CHECKS, "submultiplicative", math, ctx)
+
+
+def test_statement_8_method_names_the_first_matrix_as_the_witness() -> None:
+    """The witnesses scale the first matrix: A = c Q (B is random)."""
+    ctx = _context()
+    result = run_check(CHECKS, "submultiplicative", ctx.statements["submultiplicative"], ctx)
+    (printed,) = [item for item in result.method if isinstance(item, sp.Eq)]
+    assert printed.lhs == sp.Symbol("A")
+
+
+def _bound_run(monkeypatch: pytest.MonkeyPatch) -> tuple[CheckResult, list[str], set[int]]:
+    """Run statement 9's check, recording where each lag was established and the precision of each network's products."""
+    wheres: list[str] = []
+    bits: set[int] = set()
+    real_establish, real_chain = numeric_checks.establish, numeric_checks.tight_chain
+
+    def establish(links: list[tuple[sp.Basic, str, sp.Basic]], scope: Scope, tally: Tally, witness: bool, where: str) -> None:
+        wheres.append(where)
+        real_establish(links, scope, tally, witness, where)
+
+    def tight(*args: object) -> tuple[BallChain, object, int]:
+        chain, other, precision = real_chain(*args)  # type: ignore[arg-type]
+        bits.add(precision)
+        return chain, other, precision
+
+    monkeypatch.setattr(numeric_checks, "establish", establish)
+    monkeypatch.setattr(numeric_checks, "tight_chain", tight)
+    ctx = _context()
+    return run_check(CHECKS, "bound", ctx.statements["bound"], ctx), wheres, bits
+
+
+def test_statement_9_prints_what_it_ran(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The printed network count, the precisions and t <= MAX_STEPS are what the check did: one run per network (lag 0 each),
+    every lag k = 0..t - 1, the longest network t = MAX_STEPS."""
+    result, wheres, bits = _bound_run(monkeypatch)
+    starts = [w for w in wheres if w.split(", k = ")[1].startswith("0")]
+    assert result.instance[0] == sp.Integer(len(starts))
+    numbers = [item for item in result.method if isinstance(item, sp.Integer)]
+    assert numbers[:2] == [sp.Integer(min(bits)), sp.Integer(max(bits))]
+    steps = {int(w.split("t = ")[1].split(",")[0]) for w in wheres}
+    assert max(steps) == MAX_STEPS
+    for t in steps:  # every lag of every network length
+        lags = {int(w.split("k = ")[1].split(" ")[0]) for w in wheres if f"t = {t}," in w}
+        assert lags == set(range(t))
+
+
+def test_statement_9_prints_the_witness_and_the_rates_it_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """W = lambda Q on the witnesses (W / ||W||_2 orthogonal); the random networks' gamma lambda lie in the printed range;
+    the printed product is gamma lambda."""
+    result, _, _ = _bound_run(monkeypatch)
+    ctx = _context()
+    st = ctx.statements
+    (witness,) = [item for item in result.method if isinstance(item, sp.Eq)]
+    assert witness.lhs == ctx.model.W and witness.rhs == st.lam * sp.Symbol("Q")
+    assert st.gamma * st.lam in result.instance
+    text = "".join(item for item in result.instance if isinstance(item, str))
+    low, high = (float(x) for x in text.split(" from ")[1].split(",")[0].split(" to "))
+    gamma = float(derive_gamma("tanh").gamma)
+    rates = [gamma * float(np.linalg.norm(net.W, 2)) for name, net in numeric_checks.networks(("tanh",))][: numeric_checks.RANDOM_NETWORKS]
+    assert min(rates) == pytest.approx(low) and max(rates) == pytest.approx(high)
+    printed = [item for item in result.instance if isinstance(item, sp.Rational) and not isinstance(item, sp.Integer)]
+    witnesses = {round(gamma * float(np.linalg.norm(net.W, 2)), 9) for _, net in numeric_checks.networks(("tanh",)) if net.witness}
+    assert {float(r) for r in printed} == witnesses
+
+
+# -- the instances themselves, kept as a golden file ---------------------------------------------------------------
+
+
+def test_the_instances_are_the_recorded_ones(regen: bool) -> None:
+    """Every instance of statements 7-9 (sizes and Frobenius norms, 6 digits) as recorded in tests/golden/instances.txt.
+
+    The instances come from seeded generators: this shows that they are the same on this machine and NumPy, and that a
+    change of a scale, a size or a family is seen (regenerate with ``pytest --regen-golden`` after an intended change)."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent / "golden" / "instances.txt"
+    text = numeric_checks.instance_summary(("sigmoid", "tanh"))
+    if regen:
+        path.write_text(text)
+    assert path.read_text() == text, f"{path} differs: the numeric checks' instances changed"
+
+
+def test_a_total_derivative_is_refused_even_with_a_chain() -> None:
+    """Only the partial ds_t/ds_k is the product of the instance's Jacobians; a 'total' one is refused, chain or not."""
+    s = sp.IndexedBase("s")
+    with pytest.raises(CheckFailed, match="not a Jacobian of states"):
+        evaluate(Jacobian(s[2], s[1], "total"), Scope("test", 2, chain=_tiny_chain()))
+
+
+def test_the_witness_equation_is_printed_exactly() -> None:
+    """A = c Q with the witnesses' c (a product, not a quotient)."""
+    ctx = _context()
+    result = run_check(CHECKS, "submultiplicative", ctx.statements["submultiplicative"], ctx)
+    (printed,) = [item for item in result.method if isinstance(item, sp.Eq)]
+    (scale,) = {sp.nsimplify(np.linalg.norm(A, 2), rational=True, tolerance=1e-9) for A, _, witness in _pairs() if witness}
+    assert printed == sp.Eq(sp.Symbol("A"), scale * sp.Symbol("Q"))
+
+
+def test_a_list_in_prose_reads_as_english() -> None:
+    assert "".join(map(str, numeric_checks._listed([sp.Symbol("a")]))) == "a"
+    assert "".join(map(str, numeric_checks._listed([sp.Symbol("a"), sp.Symbol("b")]))) == "a and b"
+    assert "".join(map(str, numeric_checks._listed([sp.Symbol("a"), sp.Symbol("b"), sp.Symbol("c")]))) == "a, b and c"

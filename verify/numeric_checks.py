@@ -46,6 +46,9 @@ SEEDS = {"diagonal-norm": 7, "submultiplicative": 8, "bound": 9}
 RANDOM_VECTORS = 12  # statement 7: random pre-activation vectors per activation
 RANDOM_PAIRS = 16  # statement 8: random pairs (A, B)
 RANDOM_NETWORKS = 8  # statement 9: random RNNs per activation, besides the pinned and the witness networks
+RATES = (0.7, 1.3, 0.95, 2.0)  # statement 9: gamma lambda of the random networks, in turn
+WITNESS_RATES = (0.8, 1.25)  # statement 9: gamma lambda of the witnesses W = lambda Q, one on each side of 1
+WITNESS_SCALE = 2.5  # statement 8: the witnesses A = c Q have c = 5/2
 MAX_DIM, MAX_STEPS = 8, 50
 
 
@@ -444,21 +447,38 @@ def _pre_activations(rng: np.random.Generator, name: str) -> list[tuple[Array, b
     return vectors
 
 
+@dataclass(frozen=True)
+class Vector:
+    """One instance of statement 7: a pre-activation vector a_j (and a W, which the statement does not use) for an activation."""
+
+    activation: str
+    a: Array
+    W: Array
+    witness: bool
+
+
+def vectors(activations: tuple[str, ...]) -> list[Vector]:
+    """Statement 7's instances for these activations, drawn from the statement's seed in a fixed order."""
+    rng = np.random.default_rng(SEEDS["diagonal-norm"])
+    out: list[Vector] = []
+    for name in activations:
+        for a, witness in _pre_activations(rng, name):
+            out.append(Vector(name, a, rng.standard_normal((a.shape[0], a.shape[0])), witness))
+    return out
+
+
 def check_diagonal_norm(math: sp.Basic, context: CheckContext) -> CheckResult:
     """Statement 7: every link of ||diag(phi'(a_j))||_2 = max_i |phi'(a_{j,i})| <= gamma, on random and saturated a_j and at the argmax."""
     label = "diagonal-norm"
     links = relations(math, label)
-    rng = np.random.default_rng(SEEDS[label])
     tally = Tally()
     model = context.model
     with precision(BITS):
-        for name in context.config.activations:
-            for a, witness in _pre_activations(rng, name):
-                d = a.shape[0]
-                scope = _activation_scope(label, context, name, d)
-                scope = _lam_scope(_with_weights(scope, rng.standard_normal((d, d)), model.W.name), context)
-                scope = replace(scope, matrices={**scope.matrices, model.a_j.name: ball_matrix(a)})
-                establish(links, scope, tally, witness, f"{name}, d = {d}" + (" at the argmax" if witness else ""))
+        for v in vectors(context.config.activations):
+            d = v.a.shape[0]
+            scope = _lam_scope(_with_weights(_activation_scope(label, context, v.activation, d), v.W, model.W.name), context)
+            scope = replace(scope, matrices={**scope.matrices, model.a_j.name: ball_matrix(v.a)})
+            establish(links, scope, tally, v.witness, f"{v.activation}, d = {d}" + (" at the argmax" if v.witness else ""))
     fail_unless(label, tally.attained > 0, "no activation attains gamma: the bound was not tested where it is sharp")
     z = sp.Symbol(model.notation.variable)
     method = (
@@ -482,8 +502,10 @@ def check_diagonal_norm(math: sp.Basic, context: CheckContext) -> CheckResult:
 # -- statement 8 -----------------------------------------------------------------------------------------------
 
 
-def _matrix_pairs(rng: np.random.Generator) -> list[tuple[Array, Array, bool]]:
-    """Random (A, B): Gaussian, non-normal (Jordan-like), rank one, scaled up; and witnesses A = c Q, Q orthogonal, where equality holds."""
+def matrix_pairs() -> list[tuple[Array, Array, bool]]:
+    """Statement 8's instances: random (A, B), Gaussian, non-normal (Jordan-like), rank one, badly scaled; and witnesses
+    A = c Q, Q orthogonal, where equality holds. Drawn from the statement's seed."""
+    rng = np.random.default_rng(SEEDS["submultiplicative"])
     pairs: list[tuple[Array, Array, bool]] = []
     for n in range(RANDOM_PAIRS):
         d = int(rng.integers(1, MAX_DIM + 1))
@@ -500,7 +522,7 @@ def _matrix_pairs(rng: np.random.Generator) -> list[tuple[Array, Array, bool]]:
             A, B = rng.standard_normal((d, d)) * 1e-3, rng.standard_normal((d, d)) * 1e3
         pairs.append((A, B, False))
     for d in (1, 4, MAX_DIM):
-        pairs.append((2.5 * _orthogonal(rng, d), rng.standard_normal((d, d)) * 3.0, True))
+        pairs.append((WITNESS_SCALE * _orthogonal(rng, d), rng.standard_normal((d, d)) * 3.0, True))
     return pairs
 
 
@@ -510,10 +532,9 @@ def check_submultiplicative(math: sp.Basic, context: CheckContext) -> CheckResul
     links = relations(math, label)
     names = sorted({m.name for left, _, right in links for m in (left.atoms(sp.MatrixSymbol) | right.atoms(sp.MatrixSymbol))})
     fail_unless(label, len(names) == 2, f"expected two matrices A, B in the statement, found {names}")
-    rng = np.random.default_rng(SEEDS[label])
     tally = Tally()
     with precision(BITS):
-        for A, B, witness in _matrix_pairs(rng):
+        for A, B, witness in matrix_pairs():
             d = A.shape[0]
             scope = Scope(label, d, sizes={context.model.d: d}, matrices={names[0]: ball_matrix(A), names[1]: ball_matrix(B)})
             establish(links, scope, tally, witness, f"a pair of {d} x {d} matrices")
@@ -522,7 +543,7 @@ def check_submultiplicative(math: sp.Basic, context: CheckContext) -> CheckResul
         "both sides evaluated in ball arithmetic (",
         sp.Integer(BITS),
         "-bit balls, each 2-norm enclosed from below and above) and the relation proved on every pair; equality is required where it holds, ",
-        sp.Eq(A_, sp.Rational(5, 2) * Q),
+        sp.Eq(A_, sp.nsimplify(WITNESS_SCALE) * Q),
         " with ",
         Q,
         " orthogonal",
@@ -544,6 +565,19 @@ class Network:
     xs: Array
     s0: Array
     witness: bool = False
+
+    @property
+    def steps(self) -> int:
+        """t: the network runs the steps 1..t, one input row each."""
+        return int(self.xs.shape[0])
+
+
+def _listed(items: list[sp.Basic]) -> list[str | sp.Basic]:
+    """``a``, ``a and b``, ``a, b and c``."""
+    out: list[str | sp.Basic] = []
+    for n, item in enumerate(items):
+        out += [("" if n == 0 else " and " if n == len(items) - 1 else ", "), item]
+    return out
 
 
 def _pinned(W: Array, argmax: tuple[float, float], T: int) -> Network:
@@ -568,7 +602,7 @@ def _networks(rng: np.random.Generator, name: str) -> list[Network]:
             if kind == 1
             else _orthogonal(rng, d) + 0.01 * rng.standard_normal((d, d))
         )
-        rate = (0.7, 1.3, 0.95, 2.0)[n % 4]
+        rate = RATES[n % len(RATES)]
         W = G * (rate / (gamma * np.linalg.norm(G, 2)))
         drive = (0.5, 1.0, 20.0)[n % 3]
         out.append(Network(W, drive * rng.standard_normal((d, 2)), drive * rng.standard_normal(d), rng.standard_normal((T, 2)), rng.uniform(-1, 1, d)))
@@ -577,11 +611,17 @@ def _networks(rng: np.random.Generator, name: str) -> list[Network]:
         for d, T in ((2, 12), (5, 30)):
             jordan = 0.8 * np.eye(d) + 1.2 * np.eye(d, k=1)
             out.append(_pinned(jordan / gamma, argmax, T))
-        for rate in (0.8, 1.25):
+        for rate in WITNESS_RATES:
             for d, T in ((1, 20), (4, MAX_STEPS), (MAX_DIM, 40)):
                 w = _pinned(rate / gamma * _orthogonal(rng, d), argmax, T)
                 out.append(replace(w, witness=True))
     return out
+
+
+def networks(activations: tuple[str, ...]) -> list[tuple[str, Network]]:
+    """Statement 9's instances for these activations, (activation, network), drawn from the statement's seed in a fixed order."""
+    rng = np.random.default_rng(SEEDS["bound"])
+    return [(name, net) for name in activations for net in _networks(rng, name)]
 
 
 def check_bound(math: sp.Basic, context: CheckContext) -> CheckResult:
@@ -590,22 +630,20 @@ def check_bound(math: sp.Basic, context: CheckContext) -> CheckResult:
     links = relations(math, label)
     st, model = context.statements, context.model
     t, k = st.idx.t.name, st.idx.k.name
-    rng = np.random.default_rng(SEEDS[label])
     tally = Tally()
-    networks = 0
+    count = 0
     precisions: set[int] = set()
-    for name in context.config.activations:
-        for net in _networks(rng, name):
-            d, T = net.W.shape[0], net.xs.shape[0]
-            chain, _, bits = tight_chain(net.W, net.U, net.b, net.xs, net.s0, name)  # the precision the products need
-            precisions.add(bits)
-            with precision(bits):
-                scope = _lam_scope(_with_weights(_activation_scope(label, context, name, d), net.W, model.W.name), context)
-                scope = replace(scope, chain=chain)
-                for lag_start in range(T):
-                    where = f"{name}, d = {d}, t = {T}, k = {lag_start}" + (" (witness)" if net.witness else "")
-                    establish(links, replace(scope, integers={t: T, k: lag_start}), tally, net.witness, where)
-                networks += 1
+    for name, net in networks(context.config.activations):
+        d, T = net.W.shape[0], net.steps
+        chain, _, bits = tight_chain(net.W, net.U, net.b, net.xs, net.s0, name)  # the precision the products need
+        precisions.add(bits)
+        with precision(bits):
+            scope = _lam_scope(_with_weights(_activation_scope(label, context, name, d), net.W, model.W.name), context)
+            scope = replace(scope, chain=chain)
+            for lag_start in range(T):
+                where = f"{name}, d = {d}, t = {T}, k = {lag_start}" + (" (witness)" if net.witness else "")
+                establish(links, replace(scope, integers={t: T, k: lag_start}), tally, net.witness, where)
+        count += 1
     fail_unless(label, tally.attained > 0, "no witness network: the bound was not tested where it is sharp")
     Q, z = sp.Symbol("Q"), sp.Symbol("z^*")
     method = (
@@ -628,10 +666,12 @@ def check_bound(math: sp.Basic, context: CheckContext) -> CheckResult:
         " of the slope",
     )
     instance = (
-        sp.Integer(networks),
+        sp.Integer(count),
         " networks: random (Gaussian, non-normal, near-orthogonal, some saturated) with ",
         st.gamma * st.lam,
-        " from 0.7 to 2, non-normal ones pinned at the argmax, and the witnesses at rates 4/5 and 5/4; ",
+        f" from {min(RATES):g} to {max(RATES):g}, non-normal ones pinned at the argmax, and the witnesses at rates ",
+        *_listed([sp.nsimplify(rate) for rate in WITNESS_RATES]),
+        "; ",
         sp.Le(model.d, MAX_DIM),
         ", ",
         sp.Le(st.idx.t, MAX_STEPS),
@@ -640,3 +680,28 @@ def check_bound(math: sp.Basic, context: CheckContext) -> CheckResult:
 
 
 CHECKS = {"diagonal-norm": check_diagonal_norm, "submultiplicative": check_submultiplicative, "bound": check_bound}
+
+
+# -- what the checks ran on -----------------------------------------------------------------------------------
+
+
+def _sizes(*arrays: Array) -> str:
+    """The Frobenius norm of each array to 6 significant digits: a short fingerprint of an instance."""
+    return " ".join(f"{float(np.linalg.norm(x)):.6g}" for x in arrays)
+
+
+def instance_summary(activations: tuple[str, ...]) -> str:
+    """One line per instance of statements 7 to 9 for these activations: sizes, kind and the Frobenius norms of its arrays.
+
+    The instances are drawn from seeded generators, so this text is the same on every machine: the test suite keeps it
+    as a golden file, and a change of any instance (a scale, a size, a family) shows there.
+    """
+    lines = ["# statement 7: activation, d, witness, ||a_j|| ||W||"]
+    lines += [f"{v.activation} d={v.a.shape[0]} witness={v.witness} {_sizes(v.a, v.W)}" for v in vectors(activations)]
+    lines += ["# statement 8: d, witness, ||A|| ||B||"]
+    lines += [f"d={A.shape[0]} witness={witness} {_sizes(A, B)}" for A, B, witness in matrix_pairs()]
+    lines += ["# statement 9: activation, d, t, witness, gamma ||W||_2, ||W|| ||U|| ||b|| ||x|| ||s_0||"]
+    for name, net in networks(activations):
+        rate = float(derive_gamma(name).gamma) * float(np.linalg.norm(net.W, 2))
+        lines.append(f"{name} d={net.W.shape[0]} t={net.steps} witness={net.witness} {rate:.6g} {_sizes(net.W, net.U, net.b, net.xs, net.s0)}")
+    return "\n".join(lines) + "\n"
