@@ -159,7 +159,7 @@ class Unrolled:
         """The value of a printed Jacobian on the instance, by what it differentiates, by what, and its kind."""
         top, bottom = self.read(expr.numerator, env), self.read(expr.denominator, env)
         kind = expr.kind
-        if bottom.role == "state" and kind in ("partial", "total"):
+        if bottom.role == "state" and kind in ("partial", "total") and top.role in ("state", "loss"):
             if top.time < bottom.time:
                 raise self.fail(f"{expr}: {expr.numerator} does not depend on the later {expr.denominator}")
             if top.role == "state":
