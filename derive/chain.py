@@ -57,11 +57,6 @@ def _shape(matrix: sp.MatrixBase) -> str:
     return f"{matrix.shape[0]}x{matrix.shape[1]}"
 
 
-def _at(expr: sp.MatrixBase, free: sp.MatrixBase, value: sp.MatrixBase) -> sp.ImmutableMatrix:
-    """``expr`` with the free vector ``free`` replaced by ``value``, derivatives made canonical first."""
-    return sp.ImmutableMatrix(canonical(sp.ImmutableMatrix(expr)).xreplace(dict(zip(free, value, strict=True))))
-
-
 # -- reading a time-indexed quantity of the printed statements ------------------------------------------------------
 
 
