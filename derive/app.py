@@ -40,13 +40,19 @@ def _silent(message: str) -> None:
     """Say nothing."""
 
 
-def build_document(config: Config, sections: tuple[str, ...] | None = None, progress: Callable[[str], None] | None = None) -> Document:
-    """Build and check every chosen section, in the configured order; raises CheckFailed naming a statement that fails."""
-    keys = sections or config.sections
+def known_sections(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """``keys`` if every one names a registered section; otherwise a ConfigError listing the known ones."""
     registry = section_registry()
     unknown = [key for key in keys if key not in registry]
     if unknown:
         raise ConfigError("--sections", ",".join(unknown), sorted(registry))
+    return keys
+
+
+def build_document(config: Config, sections: tuple[str, ...] | None = None, progress: Callable[[str], None] | None = None) -> Document:
+    """Build and check every chosen section, in the configured order; raises CheckFailed naming a statement that fails."""
+    keys = known_sections(sections or config.sections)
+    registry = section_registry()
     config = dataclasses.replace(config, sections=tuple(keys))
     context = BuildContext(CheckContext(config, progress or _silent), checker_registry())
     built: list[Section] = []

@@ -111,10 +111,14 @@ def test_progress_is_called_after_every_batch() -> None:
     ("arguments", "message"),
     [
         (("relu", 8, 50, 10, 0), "--activation: 'relu' is not allowed (allowed: sigmoid, tanh)"),
-        (("tanh", 0, 50, 10, 0), "--dim: 0 is not allowed (allowed: an integer >= 1)"),
+        (("tanh", 0, 50, 10, 0), "--dim: 0 is not allowed (allowed: an integer from 1 to 512)"),
+        (("tanh", 513, 50, 10, 0), "--dim: 513 is not allowed (allowed: an integer from 1 to 512)"),
+        (("tanh", 8, 10_001, 10, 0), "--steps: 10001 is not allowed (allowed: an integer from 1 to 10000)"),
+        (("tanh", 8, 50, 100_001, 0), "--trials: 100001 is not allowed (allowed: an integer from 1 to 100000)"),
+        (("tanh", 8, 50, 10, 2**64), "--seed: 18446744073709551616 is not allowed (allowed: an integer from 0 to 18446744073709551615)"),
         (("tanh", 8, 0, 10, 0), "--steps: 0 is not allowed"),
         (("tanh", 8, 50, 0, 0), "--trials: 0 is not allowed"),
-        (("tanh", 8, 50, 10, -1), "--seed: -1 is not allowed (allowed: an integer >= 0)"),
+        (("tanh", 8, 50, 10, -1), "--seed: -1 is not allowed (allowed: an integer from 0 to"),
         (("tanh", True, 50, 10, 0), "--dim: True is not allowed"),
         (("tanh", 2.5, 50, 10, 0), "--dim: 2.5 is not allowed"),
     ],
@@ -146,7 +150,7 @@ def test_cli_quiet_prints_only_the_summary(tmp_path: Path, capsys: pytest.Captur
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--dim", "0"], "error: --dim: 0 is not allowed (allowed: an integer >= 1)"),
+        (["--dim", "0"], "error: --dim: 0 is not allowed (allowed: an integer from 1 to 512)"),
         (["--activation", "relu"], "error: --activation: 'relu' is not allowed (allowed: sigmoid, tanh)"),
     ],
 )

@@ -7,33 +7,32 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from derive import GradproofError
-from derive.writer import write
+from derive.command import EXIT_CHECK, EXIT_OK, Parser, Streams, epilog, integer, run
+from derive.writer import ensure_writable, write
 
 from . import figure
 from .activations import NUMERIC
-from .sweep import SweepConfig, SweepResult, sweep
-
-EXIT_OK, EXIT_USAGE, EXIT_CHECK = 0, 2, 3
+from .sweep import MAX_STEPS, MAX_TRIALS, MAX_WIDTH, SweepConfig, SweepResult, sweep
 
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser; defaults come from SweepConfig."""
     defaults = SweepConfig()
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="python -m verify",
         description="Check ||ds_T/ds_k||_2 <= (gamma lambda)^(T-k) on seeded random RNNs "
         "(W = (c / gamma) G / ||G||_2, so gamma lambda = c, uniform in [0.5, 1.5]); prints a summary and writes sweep.csv "
         "(one row per trial) and the figure sweep.svg / sweep.pdf. The same options give the same bytes.",
-        epilog="Exit codes: 0 the bound held on every lag check, 2 bad arguments, 3 some lag check broke the bound.",
+        epilog=epilog(stale="", check="some lag check broke the bound (the files are written, to show where)"),
     )
     p.add_argument("--activation", default=defaults.activation, metavar="NAME", help=f"{', '.join(sorted(NUMERIC))} (default: {defaults.activation})")
-    p.add_argument("--dim", type=int, default=defaults.dim, help=f"d, the state size, at least 1 (default: {defaults.dim})")
-    p.add_argument("--steps", type=int, default=defaults.steps, help=f"T, the sequence length, at least 1 (default: {defaults.steps})")
-    p.add_argument("--trials", type=int, default=defaults.trials, help=f"how many random RNNs, at least 1 (default: {defaults.trials})")
-    p.add_argument("--seed", type=int, default=defaults.seed, help=f"seed of the random draws, at least 0 (default: {defaults.seed})")
+    p.add_argument("--dim", type=integer, default=defaults.dim, help=f"d, the state size, 1 to {MAX_WIDTH} (default: {defaults.dim})")
+    p.add_argument("--steps", type=integer, default=defaults.steps, help=f"T, the sequence length, 1 to {MAX_STEPS} (default: {defaults.steps})")
+    p.add_argument("--trials", type=integer, default=defaults.trials, help=f"how many random RNNs, 1 to {MAX_TRIALS} (default: {defaults.trials})")
+    p.add_argument("--seed", type=integer, default=defaults.seed, help=f"seed of the random draws, 0 to 2^64 - 1 (default: {defaults.seed})")
     p.add_argument("--out", type=Path, default=Path("verify-out"), help="directory to write sweep.csv, sweep.svg, sweep.pdf into (default: verify-out)")
     p.add_argument("--quiet", action="store_true", help="no progress or file lines on stderr (the summary still goes to stdout)")
+    p.add_argument("--debug", action="store_true", help="on an internal error, print the traceback")
     return p
 
 
@@ -67,30 +66,31 @@ def summary(result: SweepResult) -> str:
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
 
-def cli(args: Sequence[str] | None = None) -> int:
-    """Run the command line with ``args`` (default: sys.argv); returns the exit code."""
-    options = parser().parse_args(args)
-    say = (lambda message: None) if options.quiet else (lambda message: print(message, file=sys.stderr))
-    try:
-        config = SweepConfig(options.activation, options.dim, options.steps, options.trials, options.seed)
-        say(f"sweeping {config.trials} random {config.activation} RNNs (d = {config.dim}, T = {config.steps}, seed {config.seed})")
-        result = sweep(config.activation, config.dim, config.steps, config.trials, config.seed, _progress(say))
-        files = {
-            "sweep.csv": result.to_csv().encode("utf-8"),
-            "sweep.svg": figure.render("svg", config.activation),
-            "sweep.pdf": figure.render("pdf", config.activation),
-        }
-        paths = write(options.out, files)
-    except GradproofError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    print(summary(result))
+def body(options: argparse.Namespace, streams: Streams) -> int:
+    """Sweep, write the CSV and the figure, print the summary; exit 3 when some lag check broke the bound."""
+    config = SweepConfig(options.activation, options.dim, options.steps, options.trials, options.seed)
+    ensure_writable(options.out)
+    streams.say(f"sweeping {config.trials} random {config.activation} RNNs (d = {config.dim}, T = {config.steps}, seed {config.seed})")
+    result = sweep(config.activation, config.dim, config.steps, config.trials, config.seed, _progress(streams.say))
+    files = {
+        "sweep.csv": result.to_csv().encode("utf-8"),
+        "sweep.svg": figure.render("svg", config.activation),
+        "sweep.pdf": figure.render("pdf", config.activation),
+    }
+    paths = write(options.out, files)
+    streams.committed = True
+    streams.out(summary(result))
     for path in paths:
-        say(f"wrote {path}")
+        streams.say(f"wrote {path}")
     if not result.holds:
-        print(f"error: the bound failed: largest norm/bound {result.max_ratio!r}; see {options.out / 'sweep.csv'}", file=sys.stderr)
+        streams.error(f"error: the bound failed: largest norm/bound {result.max_ratio!r}; see {options.out / 'sweep.csv'}")
         return EXIT_CHECK
     return EXIT_OK
+
+
+def cli(args: Sequence[str] | None = None) -> int:
+    """Run the command line with ``args`` (default: sys.argv); returns the exit code (see derive.command)."""
+    return run(parser(), body, args)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from derive import ConfigError
 
 from .activations import Array, numeric
 from .engine import chain_log_norms
-from .sweep import INPUT_DIM, at_least
+from .sweep import INPUT_DIM, MAX_SEED, MAX_STEPS, MAX_WIDTH, between
 
 #: The gamma lambda of each drawn RNN: below, at and above the threshold 1.
 TARGETS = (0.7, 1.0, 1.5)
@@ -65,9 +65,9 @@ class Line:
 def figure_lines(activation: str = "tanh", dim: int = FIGURE_DIM, steps: int = 60, seed: int = 0, targets: tuple[float, ...] = TARGETS) -> tuple[Line, ...]:
     """The measured chains of one seeded RNN whose W is rescaled to lambda = target / gamma for each target."""
     gamma = numeric(activation).gamma
-    at_least("--dim", dim, 1)
-    at_least("--steps", steps, 1)
-    at_least("--seed", seed, 0)
+    between("--dim", dim, 1, MAX_WIDTH)
+    between("--steps", steps, 1, MAX_STEPS)
+    between("--seed", seed, 0, MAX_SEED)
     rng = np.random.default_rng(seed)
     G = rng.standard_normal((dim, dim))
     U = rng.standard_normal((dim, INPUT_DIM))

@@ -5,18 +5,22 @@ Refutation whose every number is computed by the engine and recomputed in mpmath
 must agree), or NoCounterexample when the claim cannot be refuted with those activations.
 
 Everything is seeded or derandomized, so the same inputs give the same evidence
-and the report stays byte-reproducible.
+and the report stays byte-reproducible. The searches write nothing outside the report's
+output: no example database, and Hypothesis's own cache in a temporary directory removed
+afterwards (by default it would create .hypothesis/ in the current directory).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from itertools import product
 from typing import Any
 
-from hypothesis import find, settings
+from hypothesis import configuration, find, settings
 from hypothesis.errors import NoSuchExample
 
 from derive.errors import CheckFailed, ConfigError
@@ -127,6 +131,18 @@ def _activations(activations: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(activations)
 
 
+@contextmanager
+def _scratch_storage() -> Iterator[None]:
+    """Hypothesis's storage (its cache of constants) in a temporary directory for the search, restored afterwards."""
+    previous = getattr(configuration, "__hypothesis_home_directory", None)
+    with tempfile.TemporaryDirectory(prefix="gradproof-hypothesis-") as scratch:
+        configuration.set_hypothesis_home_dir(scratch)
+        try:
+            yield
+        finally:
+            configuration.set_hypothesis_home_dir(previous)
+
+
 def refute_claim(claim: FalseClaim[Any], activations: tuple[str, ...] = tuple(NUMERIC), search: settings = REFUTE) -> Outcome:
     """Search cases of ``activations`` only for one violating ``claim`` by more than MARGIN; shrink it, recompute its numbers, confirm.
 
@@ -134,7 +150,8 @@ def refute_claim(claim: FalseClaim[Any], activations: tuple[str, ...] = tuple(NU
     """
     activations = _activations(activations)
     try:
-        case = find(claim.search(activations), lambda c: not claim.holds(c), settings=search)
+        with _scratch_storage():
+            case = find(claim.search(activations), lambda c: not claim.holds(c), settings=search)
     except NoSuchExample:
         return NoCounterexample(claim.name, claim.statement, activations, search.max_examples)
     floats, exact = claim.floats(case), claim.exact(case)

@@ -40,6 +40,11 @@ INPUT_DIM = 3
 SCALE_RANGE = (0.5, 1.5)
 
 
+#: Upper bounds of a sweep, checked before any work: d (memory grows as d^2 and time as d^3 per step), T and the trials
+#: (time grows linearly in each), and the seed (numpy takes any non-negative integer; 2^64 - 1 is ample).
+MAX_WIDTH, MAX_STEPS, MAX_TRIALS, MAX_SEED = 512, 10_000, 100_000, 2**64 - 1
+
+
 @dataclass(frozen=True)
 class SweepConfig:
     """What a sweep draws: activation, d, T, the number of trials and the seed. Validated on construction."""
@@ -53,16 +58,16 @@ class SweepConfig:
     def __post_init__(self) -> None:
         if self.activation not in NUMERIC:
             raise ConfigError("--activation", self.activation, sorted(NUMERIC))
-        at_least("--dim", self.dim, 1)
-        at_least("--steps", self.steps, 1)
-        at_least("--trials", self.trials, 1)
-        at_least("--seed", self.seed, 0)
+        between("--dim", self.dim, 1, MAX_WIDTH)
+        between("--steps", self.steps, 1, MAX_STEPS)
+        between("--trials", self.trials, 1, MAX_TRIALS)
+        between("--seed", self.seed, 0, MAX_SEED)
 
 
-def at_least(option: str, value: object, low: int) -> None:
-    """Raise ConfigError naming ``option`` unless ``value`` is an integer >= ``low``."""
-    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < low:
-        raise ConfigError(option, value, f"an integer >= {low}")
+def between(option: str, value: object, low: int, high: int) -> None:
+    """Raise ConfigError naming ``option`` unless ``value`` is an integer from ``low`` to ``high``."""
+    if not isinstance(value, int | np.integer) or isinstance(value, bool) or not low <= value <= high:
+        raise ConfigError(option, value, f"an integer from {low} to {high}")
 
 
 @dataclass(frozen=True)
