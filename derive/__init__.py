@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .activations import ACTIVATIONS, derive_gamma, gamma
 from .config import Config
-from .errors import CheckFailed, ConfigError, GradproofError, InputError
+from .errors import CheckFailed, ConfigError, GradproofError, InputError, PathError
 from .notation import PRESETS, Notation, notation
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ __all__ = [
     "GradproofError",
     "InputError",
     "Notation",
+    "PathError",
     "build",
     "check_statement",
     "derive_gamma",

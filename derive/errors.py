@@ -19,6 +19,16 @@ class ConfigError(GradproofError, ValueError):
         self.value = value
 
 
+class PathError(ConfigError):
+    """An output path that cannot be used; the message names the path and the real cause."""
+
+    def __init__(self, option: str, value: object, problem: str) -> None:
+        GradproofError.__init__(self, f"{option}: {value!r} cannot be used: {problem}")
+        self.option = option
+        self.value = value
+        self.problem = problem
+
+
 class InputError(GradproofError, ValueError):
     """A value passed to the library is unusable (wrong shape, NaN, inf, complex): the message names the argument."""
 

@@ -1,0 +1,225 @@
+"""Both command lines under hostile input, run as a user runs them: in a subprocess, looking at the exit code and stderr.
+
+Every failure is one documented exit code, one line on stderr, no traceback, and the previous output set byte for
+byte as it was. Runs that would do the full derivation use ``--sections conventions`` (a second or two).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from derive.command import EXIT_CODES
+
+ROOT = Path(__file__).resolve().parent.parent
+QUICK = ["--sections", "conventions", "--dim", "1", "--lag", "1", "--activation", "tanh"]
+SWEEP = ["--trials", "1", "--dim", "2", "--steps", "3"]
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def run(tool: str, *args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", tool, *args], capture_output=True, text=True, cwd=cwd, env=_env(), timeout=timeout)
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], code: int, *needles: str) -> str:
+    """The run exited ``code`` with exactly one line on stderr holding every needle, and no traceback anywhere."""
+    assert result.returncode == code, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def old_set(directory: Path, names: tuple[str, ...]) -> dict[str, bytes]:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (directory / name).write_bytes(f"previous {name}\n".encode())
+    return snapshot(directory)
+
+
+DERIVE_SET = ("gradproof.tex", "gradproof-fragment.tex")
+VERIFY_SET = ("sweep.svg", "sweep.pdf")
+
+
+# -- bad input: exit 2, one line naming the value and what is allowed --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tool", "args", "needles"),
+    [
+        ("derive", ["--dim", "0"], ["--dim: 0", "an integer from 1 to"]),
+        ("derive", ["--dim", "99999999999999999999"], ["--dim: 99999999999999999999", "from 1 to"]),
+        ("derive", ["--dim", "x"], ["--dim", "'x' is not an integer"]),
+        ("derive", ["--dim"], ["--dim", "expected one argument"]),
+        ("derive", ["--bogus"], ["unrecognized arguments: --bogus"]),
+        ("derive", ["--format", "pdf"], ["--format", "invalid choice"]),
+        ("derive", ["--activation", "relu"], ["--activation: 'relu'", "sigmoid, tanh"]),
+        ("derive", ["--sections", "nope"], ["nope"]),
+        ("derive", ["--out", ""], ["--out"]),
+        ("verify", ["--dim", "99999999999999999999"], ["--dim: 99999999999999999999", "from 1 to 512"]),
+        ("verify", ["--dim", "20000"], ["--dim: 20000", "from 1 to 512"]),
+        ("verify", ["--trials", "10000000000000000000000000000"], ["--trials", "from 1 to"]),
+        ("verify", ["--steps", "0"], ["--steps: 0"]),
+        ("verify", ["--seed", "-1"], ["--seed: -1"]),
+        ("verify", ["--activation", "relu"], ["--activation: 'relu'"]),
+        ("verify", ["--out", ""], ["--out"]),
+        ("verify", ["--nope"], ["unrecognized arguments: --nope"]),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tool: str, args: list[str], needles: list[str], tmp_path: Path) -> None:
+    one_line_error(run(tool, *args, cwd=tmp_path, timeout=60), 2, *needles)
+    assert list(tmp_path.iterdir()) == []  # nothing written anywhere, not even into the current directory
+
+
+@pytest.mark.parametrize("tool", ["derive", "verify"])
+@pytest.mark.parametrize(
+    ("where", "cause"),
+    [
+        (lambda tmp: "/proc/gradproof-out", "/proc"),
+        (lambda tmp: "/sys/gradproof-out", "/sys"),
+        (lambda tmp: str(tmp / ("n" * 300)), "too long"),
+        (lambda tmp: str(tmp / "file" / "sub"), "not a directory"),
+        (lambda tmp: str(tmp / "loop" / "sub"), "symbolic link"),
+    ],
+)
+def test_an_unusable_out_is_refused_before_any_work(tool: str, where: object, cause: str, tmp_path: Path) -> None:
+    """The path is validated first (existence, type, writability, length): exit 2 naming the cause, nothing created."""
+    (tmp_path / "file").write_text("")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    out = where(tmp_path)  # type: ignore[operator]
+    args = QUICK if tool == "derive" else SWEEP
+    started = time.perf_counter()
+    result = run(tool, *args, "--out", out, cwd=tmp_path, timeout=120)
+    one_line_error(result, 2, "--out")
+    assert cause.lower() in result.stderr.lower() or cause in out, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert time.perf_counter() - started < 60  # refused up front, not after the work (a generous bound, not a timing test)
+
+
+@pytest.mark.parametrize(("tool", "names", "blocker"), [("derive", DERIVE_SET, "gradproof.md"), ("verify", VERIFY_SET, "sweep.csv")])
+def test_a_file_name_taken_by_a_directory_fails_and_keeps_the_old_set(tool: str, names: tuple[str, ...], blocker: str, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    before = old_set(out, names)
+    (out / blocker).mkdir()
+    result = run(tool, *(QUICK if tool == "derive" else SWEEP), "--out", str(out), "--quiet", cwd=tmp_path)
+    one_line_error(result, 2, "--out", blocker)
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporaries beside it
+
+
+# -- closed and broken streams -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("tool", "args", "stream"), [("derive", QUICK, "stderr"), ("verify", SWEEP, "stderr"), ("verify", SWEEP, "stdout")])
+def test_a_broken_pipe_loses_no_files_and_prints_no_traceback(tool: str, args: list[str], stream: str, tmp_path: Path) -> None:
+    """``... | head -c 10``: the reader goes away after a few bytes; the run still writes its whole set and exits 0."""
+    out = tmp_path / "out"
+    reader, writer = os.pipe()
+    target = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
+    target[stream] = writer
+    other = "stderr" if stream == "stdout" else "stdout"
+    with subprocess.Popen([sys.executable, "-m", tool, *args, "--out", str(out)], env=_env(), cwd=tmp_path, **target) as child:  # type: ignore[call-overload]
+        os.close(writer)
+        os.read(reader, 10)
+        os.close(reader)  # like head -c 10
+        _, err = child.communicate(timeout=300)
+    assert child.returncode == 0
+    if other == "stderr":
+        assert b"Traceback" not in err and b"Exception ignored" not in err
+    assert sorted(snapshot(out)) == sorted(_expected_names(tool))
+
+
+@pytest.mark.parametrize(("tool", "args"), [("derive", QUICK), ("verify", SWEEP)])
+def test_closed_standard_streams_lose_no_files(tool: str, args: list[str], tmp_path: Path) -> None:
+    """``>&- 2>&-``: stdout and stderr closed before the start."""
+    out = tmp_path / "out"
+    argv = [tool, *args, "--out", str(out)]
+    code = f"import os, runpy, sys; os.close(1); os.close(2); sys.argv = {argv!r}; runpy.run_module('{tool}', run_name='__main__')"
+    result = subprocess.run([sys.executable, "-c", code], env=_env(), cwd=tmp_path, timeout=300)
+    assert result.returncode == 0
+    assert sorted(snapshot(out)) == sorted(_expected_names(tool))
+
+
+def _expected_names(tool: str) -> list[str]:
+    return ["gradproof-fragment.tex", "gradproof.md", "gradproof.tex"] if tool == "derive" else ["sweep.csv", "sweep.pdf", "sweep.svg"]
+
+
+# -- internal errors and interrupts -----------------------------------------------------------------------------------
+
+_BOOM = """
+import sys
+import derive.app
+def boom(*args, **kwargs):
+    raise ZeroDivisionError("simulated internal error")
+derive.app.generate = boom
+from derive.__main__ import cli
+sys.exit(cli(sys.argv[1:]))
+"""
+
+
+def test_an_internal_error_is_exit_4_one_line_and_the_traceback_only_with_debug(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    before = old_set(out, DERIVE_SET)
+    plain = subprocess.run([sys.executable, "-c", _BOOM, *QUICK, "--out", str(out)], capture_output=True, text=True, env=_env(), timeout=120)
+    assert plain.returncode == 4 and "Traceback" not in plain.stderr
+    assert plain.stderr.splitlines()[-1].startswith("internal error: ZeroDivisionError: simulated internal error")
+    assert len([line for line in plain.stderr.splitlines() if "error" in line]) == 1
+    debug = subprocess.run([sys.executable, "-c", _BOOM, *QUICK, "--out", str(out), "--debug"], capture_output=True, text=True, env=_env(), timeout=120)
+    assert debug.returncode == 4 and "Traceback" in debug.stderr and "ZeroDivisionError" in debug.stderr
+    assert snapshot(out) == before
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupt_is_exit_130_one_line_and_keeps_the_old_set(signum: int, tmp_path: Path) -> None:
+    """Ctrl-C (or a SIGTERM) while the statements are being checked: one line, exit 130, the old set as it was."""
+    out = tmp_path / "out"
+    before = old_set(out, DERIVE_SET)
+    args = [sys.executable, "-m", "derive", "--out", str(out), "--dim", "2", "--lag", "2", "--activation", "tanh"]
+    with subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=_env(), cwd=tmp_path) as child:
+        assert child.stderr is not None
+        for line in child.stderr:
+            if "checking" in line:  # the symbolic work has started
+                break
+        child.send_signal(signum)
+        rest = child.stderr.read()
+        child.wait(timeout=120)
+    assert child.returncode == 130, rest
+    assert "Traceback" not in rest and rest.strip().splitlines()[-1].startswith("interrupted")
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_search_leaves_no_hypothesis_directory_in_the_current_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report's Hypothesis searches keep no example database and put Hypothesis's cache in a temporary directory."""
+    from verify.claims import FALSE_CLAIMS
+    from verify.refute import refute_claim
+
+    monkeypatch.chdir(tmp_path)
+    refute_claim(next(iter(FALSE_CLAIMS.values())), ("tanh",))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_exit_codes_are_documented_in_help_and_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for tool in ("derive", "verify"):
+        text = run(tool, "--help", timeout=60).stdout
+        listed = [int(line.split()[0]) for line in text.split("exit codes:")[1].splitlines() if line.strip()]
+        assert listed == [code for code in EXIT_CODES if not (tool == "verify" and code == 1)]  # verify has no --check
+    for code in EXIT_CODES:
+        assert f"| {code} |" in readme, code
