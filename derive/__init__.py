@@ -10,6 +10,7 @@ variant of a statement.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from .activations import ACTIVATIONS, derive_gamma, gamma
@@ -45,18 +46,34 @@ def build(config: Config | None = None, sections: tuple[str, ...] | None = None,
     """The checked report for ``config`` as a Document; raises CheckFailed naming a statement that fails."""
     from .app import build_document  # the composition root: it also asks verify for its sections
 
-    return build_document(config or Config(), sections, progress)
+    chosen = _config(config)
+    if sections is not None:
+        chosen = dataclasses.replace(chosen, sections=sections)  # validated like every Config
+    return build_document(chosen, None, progress)
 
 
 def statement(label: str, config: Config | None = None) -> sp.Basic:
     """The SymPy object the report prints for ``label`` (bptt-sum, product, diagonal, weight, per-step, gamma, ...)."""
     from .app import printed_statement
 
-    return printed_statement(label, config or Config())
+    return printed_statement(label, _config(config))
 
 
 def check_statement(label: str, math: sp.Basic, config: Config | None = None) -> CheckResult:
     """Run the check of the statement ``label`` on ``math``; raises CheckFailed naming the statement when it does not hold."""
+    import sympy as sp
+
     from .app import check
 
-    return check(label, math, config or Config())
+    if not isinstance(math, sp.Basic):
+        raise ConfigError("math", math, "a SymPy expression, such as derive.statement(label) changed")
+    return check(label, math, _config(config))
+
+
+def _config(config: object) -> Config:
+    """``config`` if it is a Config, the default for None; ConfigError naming the argument otherwise."""
+    if config is None:
+        return Config()
+    if not isinstance(config, Config):
+        raise ConfigError("config", config, "a derive.Config")
+    return config

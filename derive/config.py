@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 from .activations import ACTIVATIONS
@@ -28,9 +29,10 @@ class Config:
     sections: tuple[str, ...] = DEFAULT_SECTIONS
 
     def __post_init__(self) -> None:
-        _in_range("--dim", self.dim, 1, MAX_DIM)
-        _in_range("--lag", self.lag, 1, MAX_LAG)
-        _in_range("input_dim", self.input_dim, 1, MAX_DIM)
+        for name, option, high in (("dim", "--dim", MAX_DIM), ("lag", "--lag", MAX_LAG), ("input_dim", "input_dim", MAX_DIM)):
+            object.__setattr__(self, name, _in_range(option, getattr(self, name), 1, high))
+        object.__setattr__(self, "activations", _names("--activation", self.activations, "('tanh',)"))
+        object.__setattr__(self, "sections", _names("--sections", self.sections, "('chain', 'bound')"))
         if not self.activations:
             raise ConfigError("--activation", "", sorted(ACTIVATIONS))
         for name in self.activations:
@@ -40,10 +42,19 @@ class Config:
             raise ConfigError("--activation", ",".join(self.activations), "each activation at most once")
         if not self.sections or len(set(self.sections)) != len(self.sections):
             raise ConfigError("--sections", ",".join(self.sections), "a non-empty list of distinct section names")
-        if self.notation not in PRESETS:
+        if not isinstance(self.notation, str) or self.notation not in PRESETS:
             raise ConfigError("--notation", self.notation, sorted(PRESETS))
 
 
-def _in_range(option: str, value: object, low: int, high: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+def _in_range(option: str, value: object, low: int, high: int) -> int:
+    """``value`` as an int if it is an integer (numpy's too, not a bool or a float) from ``low`` to ``high``."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or not low <= int(value) <= high:
         raise ConfigError(option, value, f"an integer from {low} to {high}")
+    return int(value)
+
+
+def _names(option: str, value: object, example: str) -> tuple[str, ...]:
+    """A tuple or list of names as a tuple; a single string is refused (it would be read letter by letter)."""
+    if not isinstance(value, tuple | list) or not all(isinstance(name, str) for name in value):
+        raise ConfigError(option, value, f"a tuple of names, such as {example}")
+    return tuple(value)

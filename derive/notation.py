@@ -7,9 +7,41 @@ those names verbatim, so a preset changes every formula at once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 
 from .errors import ConfigError
+
+_GREEK = (
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi varpi rho varrho "
+    "sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega"
+).split()
+#: The LaTeX commands a notation string may use (amsmath and amssymb provide them all): Greek letters, \ell, fonts and accents.
+COMMANDS = frozenset(_GREEK) | {"ell", "mathrm", "mathbf", "mathit", "mathsf", "mathcal", "mathbb", "boldsymbol", "operatorname", "tilde", "hat", "bar", "vec"}
+_TOKEN = re.compile(r"\\(?P<command>[A-Za-z]+)|(?P<plain>[A-Za-z0-9_^'{}(),.+\- ])")
+
+
+def check_latex(field: str, value: object) -> str:
+    """``value`` if it is a notation string gradproof can print safely: letters, digits, sub- and superscripts, primes,
+    balanced braces, and the commands in COMMANDS only (no \\input, \\write18, \\def, $, %, #, &, ...); ConfigError otherwise."""
+    commands = ", \\".join(sorted(COMMANDS - set(_GREEK)))
+    allowed = f"letters, digits, _ ^ ' ( ) , . + - and balanced braces, with the commands \\{commands} and Greek letters"
+    if isinstance(value, str) and "^^" in value:  # TeX reads ^^5c as a backslash: a way around the command whitelist
+        raise ConfigError(f"notation.{field}", value, "no ^^ (TeX's character code notation): " + allowed)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"notation.{field}", value, "a non-empty LaTeX string: " + allowed)
+    position, depth = 0, 0
+    while position < len(value):
+        token = _TOKEN.match(value, position)
+        if token is None or (token["command"] is not None and token["command"] not in COMMANDS):
+            raise ConfigError(f"notation.{field}", value, allowed)
+        depth += {"{": 1, "}": -1}.get(token["plain"] or "", 0)
+        if depth < 0:
+            raise ConfigError(f"notation.{field}", value, "balanced braces: " + allowed)
+        position = token.end()
+    if depth:
+        raise ConfigError(f"notation.{field}", value, "balanced braces: " + allowed)
+    return value
 
 
 @dataclass(frozen=True)
@@ -32,8 +64,7 @@ class Notation:
 
     def __post_init__(self) -> None:
         for field in fields(self):
-            if not getattr(self, field.name).strip():
-                raise ConfigError(f"notation.{field.name}", getattr(self, field.name), "a non-empty LaTeX string")
+            check_latex(field.name, getattr(self, field.name))
 
     def indexed(self, role: str, index: object) -> str:
         """The LaTeX name of a role with a subscript, e.g. ``indexed("state", "t-1")`` is ``s_{t-1}``."""
