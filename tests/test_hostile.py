@@ -154,6 +154,7 @@ def test_closed_standard_streams_lose_no_files(tool: str, args: list[str], tmp_p
     result = subprocess.run([sys.executable, "-c", code], env=_env(), cwd=tmp_path, timeout=300)
     assert result.returncode == 0
     assert sorted(snapshot(out)) == sorted(_expected_names(tool))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # nothing written outside --out
 
 
 def _expected_names(tool: str) -> list[str]:
@@ -185,17 +186,28 @@ def test_an_internal_error_is_exit_4_one_line_and_the_traceback_only_with_debug(
     assert snapshot(out) == before
 
 
+INTERRUPTED = {
+    # tool: (arguments, the stderr line after which the slow work runs, the old set)
+    "derive": (["--dim", "2", "--lag", "2", "--activation", "tanh"], "checking", DERIVE_SET),
+    "verify": (["--trials", "20000", "--dim", "16"], "sweeping", VERIFY_SET),
+}
+
+
+@pytest.mark.parametrize("tool", list(INTERRUPTED))
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_an_interrupt_is_exit_130_one_line_and_keeps_the_old_set(signum: int, tmp_path: Path) -> None:
-    """Ctrl-C (or a SIGTERM) while the statements are being checked: one line, exit 130, the old set as it was."""
+def test_an_interrupt_is_exit_130_one_line_and_keeps_the_old_set(tool: str, signum: int, tmp_path: Path) -> None:
+    """Ctrl-C (or a SIGTERM) during the slow work: one line, exit 130, the old set as it was, nothing beside it."""
+    args, started, names = INTERRUPTED[tool]
     out = tmp_path / "out"
-    before = old_set(out, DERIVE_SET)
-    args = [sys.executable, "-m", "derive", "--out", str(out), "--dim", "2", "--lag", "2", "--activation", "tanh"]
-    with subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=_env(), cwd=tmp_path) as child:
+    before = old_set(out, names)
+    with subprocess.Popen(
+        [sys.executable, "-m", tool, "--out", str(out), *args], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=_env(), cwd=tmp_path
+    ) as child:
         assert child.stderr is not None
         for line in child.stderr:
-            if "checking" in line:  # the symbolic work has started
+            if started in line:
                 break
+        time.sleep(0.2)
         child.send_signal(signum)
         rest = child.stderr.read()
         child.wait(timeout=120)
