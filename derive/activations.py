@@ -85,9 +85,13 @@ def _critical_points(second: sp.Expr, z: sp.Symbol, name: str) -> tuple[sp.Expr,
     return tuple(sorted(points, key=sp.default_sort_key))
 
 
-@cache
 def derive_gamma(name: str, variable: str = "z") -> GammaDerivation:
-    """Derive gamma for the activation ``name``: critical points, second-derivative test, limits."""
+    """Derive gamma for the activation ``name``: critical points, second-derivative test, limits (once per name and variable)."""
+    return _derive_gamma(name, variable)
+
+
+@cache
+def _derive_gamma(name: str, variable: str) -> GammaDerivation:
     act = activation(name)
     z = sp.Symbol(variable, real=True)
     phi = act.expression(z)
