@@ -1,0 +1,40 @@
+"""The benchmark runner measures what it says: its floor computes the very product chain_norms takes the norm of.
+
+The runner itself is run by hand (``python -m bench``); here only its pieces, quickly, and never a time.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+from verify import chain_norms
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _runner() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_floor_is_the_whole_chain_product() -> None:
+    """||floor product||_2 = ||ds_T/ds_0||_2 = chain_norms[0]: the floor does the product work and nothing less."""
+    run = _runner()
+    for activation in ("tanh", "sigmoid"):
+        W, U, b, xs = run.network(6, 30)
+        product = run.product_floor(W, U, b, xs, activation)
+        assert np.isclose(np.linalg.norm(product, 2), chain_norms(W, U, b, xs, activation=activation)[0], rtol=1e-10)
+
+
+def test_medians_alternate_and_time_every_contender() -> None:
+    run = _runner()
+    calls: list[str] = []
+    times = run.medians({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, 3)
+    assert calls == ["a", "b"] * 3 and set(times) == {"a", "b"} and all(t >= 0 for t in times.values())
