@@ -64,8 +64,8 @@ def network(d: int, T: int, seed: int = 0) -> tuple[Any, Any, Any, Any]:
     return W, rng.standard_normal((d, INPUT_DIM)), 0.1 * rng.standard_normal(d), rng.standard_normal((T, INPUT_DIM))
 
 
-def product_floor(W: Any, U: Any, b: Any, xs: Any, activation: str) -> Any:
-    """The product-only floor: the forward run and the T products diag(phi'(a_j)) W accumulated, no norm at all."""
+def forward_slopes(W: Any, U: Any, b: Any, xs: Any, activation: str) -> list[Any]:
+    """The forward run from s_0 = 0: |phi'(a_j)| for j = 1..T."""
     act = numeric(activation)
     s = np.zeros(W.shape[0])
     slopes = []
@@ -73,8 +73,13 @@ def product_floor(W: Any, U: Any, b: Any, xs: Any, activation: str) -> Any:
         a = W @ s + U @ x + b
         slopes.append(act.slope(a))
         s = act.phi(a)
+    return slopes
+
+
+def product_floor(W: Any, U: Any, b: Any, xs: Any, activation: str) -> Any:
+    """The product-only floor: the forward run and the T products diag(phi'(a_j)) W accumulated, no norm at all."""
     P = np.eye(W.shape[0])
-    for slope in reversed(slopes):
+    for slope in reversed(forward_slopes(W, U, b, xs, activation)):
         P = P @ (slope[:, None] * W)
     return P
 
@@ -87,17 +92,10 @@ def torch_method() -> Callable[[Any, Any, Any, Any, str, Any], Any] | None:
         return None
 
     def run(W: Any, U: Any, b: Any, xs: Any, activation: str, ord: Any) -> Any:
-        act = numeric(activation)
         Wt = torch.from_numpy(W)
-        s = np.zeros(W.shape[0])
-        slopes = []
-        for x in xs:
-            a = W @ s + U @ x + b
-            slopes.append(act.slope(a))
-            s = act.phi(a)
         P = torch.eye(W.shape[0], dtype=torch.float64)
         out = []
-        for slope in reversed(slopes):
+        for slope in reversed(forward_slopes(W, U, b, xs, activation)):
             P = P @ (torch.from_numpy(slope)[:, None] * Wt)
             out.append(torch.linalg.matrix_norm(P, ord=2 if ord == 2 else "fro"))
         return out
