@@ -104,12 +104,10 @@ def test_an_unusable_out_is_refused_before_any_work(tool: str, where: object, ca
     before = sorted(p.name for p in tmp_path.iterdir())
     out = where(tmp_path)  # type: ignore[operator]
     args = QUICK if tool == "derive" else SWEEP
-    started = time.perf_counter()
     result = run(tool, *args, "--out", out, cwd=tmp_path, timeout=120)
-    one_line_error(result, 2, "--out")
+    one_line_error(result, 2, "--out")  # one line: no progress line, so refused before the work started
     assert cause.lower() in result.stderr.lower() or cause in out, result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == before
-    assert time.perf_counter() - started < 60  # refused up front, not after the work (a generous bound, not a timing test)
 
 
 @pytest.mark.parametrize(("tool", "names", "blocker"), [("derive", DERIVE_SET, "gradproof.md"), ("verify", VERIFY_SET, "sweep.csv")])
