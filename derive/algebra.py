@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 import sympy as sp
+from sympy import QQ
 from sympy.core.function import AppliedUndef, UndefinedFunction
+from sympy.polys.rings import PolyElement, ring
 
 _BOUND = sp.Symbol("_u")
 
@@ -85,20 +87,110 @@ def canonical(expr: sp.Basic) -> sp.Basic:
     return expr.xreplace({node: _canonical_one(node) for node in nodes})
 
 
+def _atom_key(node: sp.Basic) -> sp.Basic:
+    """The canonical form that names an indeterminate: a function application, a reciprocal, anything not polynomial."""
+    return canonical(node)
+
+
+class PolynomialForms:
+    """Expressions as exact polynomials over QQ in independent indeterminates, each distinct sub-expression converted once.
+
+    The indeterminates are the symbols, and every sub-expression that is not a polynomial operation (a function
+    application, a reciprocal 1/u, a non-integer power, a number other than a rational) in its canonical form; u^-n
+    is (1/u)^n. Treating them as independent is sound: a polynomial that is identically zero stays zero for any
+    values of its indeterminates, so equal forms mean equal expressions. The converse can fail (1/u times u is not
+    recognised as 1), so unequal forms are only a reason to look again. Unrolled recurrences share their sub-trees;
+    this walks the graph, not the tree (``expand`` and ``xreplace`` walk the tree, d^(t-k) times over).
+    """
+
+    def __init__(self, exprs: Iterable[sp.Basic]) -> None:
+        self._keys: dict[sp.Basic, sp.Basic] = {}
+        leaves: dict[sp.Basic, None] = {}
+        seen: set[sp.Basic] = set()
+        stack = list(exprs)
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            children = self._children(node)
+            if children is None:
+                key = self._keys.setdefault(node, _atom_key(node) if not isinstance(node, sp.Symbol) else node)
+                leaves.setdefault(key)
+            else:
+                stack.extend(children)
+        names = sorted(leaves, key=sp.default_sort_key)
+        self._ring, *gens = ring([f"x{i}" for i in range(len(names))] or ["x0"], QQ)
+        self._gens = dict(zip(names, gens, strict=False))
+        self._memo: dict[sp.Basic, PolyElement] = {}
+
+    @staticmethod
+    def _children(node: sp.Basic) -> tuple[sp.Basic, ...] | None:
+        """The arguments to convert first for a polynomial operation (or () for a rational number); None for an indeterminate."""
+        if isinstance(node, sp.Rational):
+            return ()
+        if isinstance(node, sp.Add | sp.Mul):
+            return node.args
+        if isinstance(node, sp.Pow) and isinstance(node.exp, sp.Integer):
+            return (node.base,) if node.exp >= 0 else (sp.Pow(node.base, -1, evaluate=False),) if node.exp != -1 else None
+        return None
+
+    def __call__(self, expr: sp.Basic) -> PolyElement:
+        """``expr`` as a polynomial in the indeterminates (every node converted once across calls)."""
+        stack: list[tuple[sp.Basic, bool]] = [(sp.sympify(expr), False)]
+        while stack:  # post-order without recursion: the graphs are deep
+            node, ready = stack.pop()
+            if node in self._memo:
+                continue
+            children = self._children(node)
+            if ready or not children:
+                self._memo[node] = self._convert(node, children)
+                continue
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if child not in self._memo)
+        return self._memo[sp.sympify(expr)]
+
+    def _convert(self, node: sp.Basic, children: tuple[sp.Basic, ...] | None) -> PolyElement:
+        if children is None:
+            return self._gens[self._keys[node]] if node in self._keys else self._gens[_atom_key(node) if not isinstance(node, sp.Symbol) else node]
+        if isinstance(node, sp.Rational):
+            return self._ring(QQ(int(node.p), int(node.q)))
+        parts = [self._memo[child] for child in children]
+        if isinstance(node, sp.Add):
+            return self._ring.add(*parts) if len(parts) > 1 else parts[0]
+        if isinstance(node, sp.Mul):
+            result = parts[0]
+            for part in parts[1:]:
+                result = result * part
+            return result
+        return parts[0] ** abs(int(node.exp))
+
+
+def mismatches(lhs: sp.MatrixBase, rhs: sp.MatrixBase) -> list[tuple[int, int]]:
+    """The (row, column) entries where two explicit matrices differ; empty when they are equal exactly.
+
+    Each entry is first compared as a polynomial in independent indeterminates (``PolynomialForms``: equal forms
+    are equal expressions); an entry whose forms differ is decided by the slower route, every function application
+    an independent symbol and the difference expanded.
+    """
+    if lhs.shape != rhs.shape:
+        return [(-1, -1)]
+    left, right = sp.ImmutableMatrix(lhs), sp.ImmutableMatrix(rhs)
+    forms = PolynomialForms([*left, *right])
+    rows, cols = left.shape
+    unequal = [(i, j) for i in range(rows) for j in range(cols) if forms(left[i, j]) != forms(right[i, j])]
+    return [entry for entry in unequal if not _equal_expanded(left[entry], right[entry])]
+
+
 def _applications(exprs: Iterable[sp.Basic]) -> list[sp.Basic]:
     return sorted(nodes_of_type(exprs, (sp.Function,)), key=sp.default_sort_key)
 
 
-def mismatches(lhs: sp.MatrixBase, rhs: sp.MatrixBase) -> list[tuple[int, int]]:
-    """The (row, column) entries where two explicit matrices differ; empty when they are equal exactly."""
-    if lhs.shape != rhs.shape:
-        return [(-1, -1)]
-    left, right = canonical(sp.ImmutableMatrix(lhs)), canonical(sp.ImmutableMatrix(rhs))
-    apps = _applications([*left, *right])
-    atoms = {app: sp.Symbol(f"_q{i}") for i, app in enumerate(apps)}
-    difference = left.xreplace(atoms) - right.xreplace(atoms)
-    rows, cols = difference.shape
-    return [(i, j) for i in range(rows) for j in range(cols) if sp.expand(difference[i, j]) != 0]
+def _equal_expanded(lhs: sp.Basic, rhs: sp.Basic) -> bool:
+    """lhs = rhs decided by expansion, every function application (after ``canonical``) an independent symbol."""
+    left, right = canonical(lhs), canonical(rhs)
+    atoms = {app: sp.Symbol(f"_q{i}") for i, app in enumerate(_applications([left, right]))}
+    return sp.expand(left.xreplace(atoms) - right.xreplace(atoms)) == 0
 
 
 def substitute_functions(expr: sp.Basic, table: dict[UndefinedFunction, Callable[..., sp.Expr]]) -> sp.Basic:

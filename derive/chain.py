@@ -25,6 +25,7 @@ from .checks import CheckContext, Checker, fail_unless
 from .document import CheckResult, Prose
 from .errors import CheckFailed
 from .expressions import Jacobian, Ordered
+from .graph_diff import GraphJacobian
 from .model import ActivationPair, General, Instance, difference
 
 Layout = Callable[[sp.MatrixExpr], sp.MatrixExpr]
@@ -172,13 +173,13 @@ class Unrolled:
     # the derivatives, each computed from the recurrence
 
     def by_state(self, tau: int, sigma: int) -> sp.ImmutableMatrix:
-        """ds_tau/ds_sigma: the map from s_sigma to s_tau unrolled (nested) and differentiated entry by entry."""
+        """ds_tau/ds_sigma: the map from s_sigma to s_tau unrolled (nested) and differentiated entry by entry on its expression graph."""
         key = ("by-state", tau, sigma)
         if key not in self.memo:
             start = self.state(sigma)
             unrolled = self._unroll(start, sigma + 1, tau)
-            nested = {entry: symbol for j in range(sigma + 1, tau + 1) for entry, symbol in zip(unrolled[j - sigma], self.state(j), strict=True)}
-            self.memo[key] = self.fold(unrolled[-1].jacobian(start), nested)
+            graph = GraphJacobian(list(start), lambda expr: expr.xreplace(self.folding))
+            self.memo[key] = graph.jacobian(list(unrolled[-1]))
         return self.memo[key]
 
     def gradient(self, tau: int) -> sp.ImmutableMatrix:
@@ -191,37 +192,35 @@ class Unrolled:
         a = weights * previous + self.instance.plain(self.instance.U * self.instance.input(j) + self.instance.b)
         return sp.ImmutableMatrix(a.applyfunc(self.pair.phi))
 
+    def _fold_expression(self, expr: sp.Basic) -> sp.Basic:
+        """One-step formulas inside ``expr`` replaced by the states' symbols (``folding``)."""
+        return expr.xreplace(self.folding)
+
+    def _by_weights(self, key: tuple[object, ...], outputs: Callable[[], list[sp.Basic]]) -> sp.ImmutableMatrix:
+        """The Jacobian of ``outputs()`` in the entries of W (column p d + q for W_pq), differentiated once and kept under ``key``."""
+        if key not in self.memo:
+            self.memo[key] = GraphJacobian(list(self.W), self._fold_expression).jacobian(outputs())
+        return self.memo[key]
+
     def immediate(self, sigma: int, p: int, q: int) -> sp.ImmutableMatrix:
-        """d+s_sigma/dW_pq: the step sigma differentiated in W_pq with s_{sigma-1} held fixed."""
+        """d+s_sigma/dW_pq: the step sigma differentiated in W_pq with s_{sigma-1} held fixed (a free symbol)."""
         if sigma <= self.first:
             raise self.fail(f"s_{sigma} is the given start of the instance, not produced by a step: no immediate partial")
-        return self.fold(self._step(sigma, self.state(sigma - 1), self.W).diff(self.W[p, q]))
-
-    def step_partials(self, j: int) -> tuple[sp.ImmutableMatrix, sp.ImmutableMatrix]:
-        """(the partials of step j in s_{j-1}, d x d; in the entries of W, d x d^2, column (p, q) at p d + q), one SymPy Jacobian."""
-        key = ("step", j)
-        if key not in self.memo:
-            variables = sp.ImmutableMatrix([*self.state(j - 1), *self.W])
-            both = self.fold(self._step(j, self.state(j - 1), self.W).jacobian(variables))
-            self.memo[key], self.memo[("weights", j)] = both[:, : self.dim], both[:, self.dim :]
-        return self.memo[key], self.memo[("weights", j)]
+        step = self._by_weights(("immediate", sigma), lambda: list(self._step(sigma, self.state(sigma - 1), self.W)))
+        return sp.ImmutableMatrix(step[:, p * self.dim + q])
 
     def total(self, top: Quantity, p: int, q: int) -> sp.ImmutableMatrix:
-        """d s_tau/dW_pq or dL_tau/dW_pq through the whole unrolled past (s_first fixed), by forward accumulation.
+        """d s_tau/dW_pq or dL_tau/dW_pq through the whole unrolled past (s_first fixed): the unrolled expression differentiated in W_pq.
 
-        Each step is differentiated once, in s_{j-1} and in W together, and the derivative is carried forward:
-        d s_j/dW_pq = (partial of step j in W_pq) + (partial of step j in s_{j-1}) d s_{j-1}/dW_pq.
+        The states s_{first+1} .. s_tau are written out in terms of s_first and W (nested), the loss as ell of the
+        last; every W_pq is differentiated at once on the expression graph, each shared sub-expression once.
         """
-        key = ("total", top, p, q)
-        if key not in self.memo:
-            derivative = sp.ImmutableMatrix.zeros(self.dim, 1)  # s_first is given: it does not depend on W
-            for j in range(self.first + 1, top.time + 1):
-                by_previous, by_weights = self.step_partials(j)
-                derivative = sp.ImmutableMatrix(by_weights[:, p * self.dim + q] + by_previous * derivative)
-            if top.role == "loss":
-                derivative = sp.ImmutableMatrix(self.gradient(top.time) * derivative)
-            self.memo[key] = derivative
-        return self.memo[key]
+
+        def outputs() -> list[sp.Basic]:
+            last = self._unroll(self.state(self.first), self.first + 1, top.time)[-1]
+            return list(last) if top.role == "state" else [ELL(*last)]
+
+        return sp.ImmutableMatrix(self._by_weights(("total", top.role, top.time), outputs)[:, p * self.dim + q])
 
     # evaluation of printed right-hand sides
 
@@ -339,9 +338,12 @@ def check_bptt_sum(math: sp.Basic, context: CheckContext) -> CheckResult:
             ELL,
             ", in every entry ",
             w,
-            " (SymPy differentiating each step of the unrolling once, the earlier states carried as functions of ",
-            w,
-            "); the right side is the printed sum, its limits and the factors of its summand read from it and multiplied in their written order, ",
+            " (the loss written out in ",
+            s(0),
+            " and ",
+            m.W,
+            ", and differentiated by the chain rule of its own operations, each shared sub-expression once)",
+            "; the right side is the printed sum, its limits and the factors of its summand read from it and multiplied in their written order, ",
             "each factor computed from the model by its kind: the gradient of ",
             ELL,
             " at ",

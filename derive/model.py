@@ -14,6 +14,8 @@ from functools import cached_property
 
 import sympy as sp
 from sympy.core.function import UndefinedFunction
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from .activations import derive_gamma
 from .algebra import canonical, prime, substitute_functions
@@ -34,6 +36,34 @@ class ActivationPair:
     label: str
     phi: Elementwise
     phi_prime: Elementwise
+
+
+def explicit_matrix(expr: sp.Basic, dims: dict[sp.Symbol, int]) -> sp.ImmutableMatrix:
+    """A matrix expression in symbolic dimensions as an explicit matrix at ``dims``, built from its parts.
+
+    Each matrix symbol becomes the matrix of its entries, and sums, products, transposes, diag(v) and entrywise
+    functions are carried out on explicit matrices. SymPy's ``as_explicit`` reaches the same entries through
+    an unevaluated Sum per entry of every product, which it then evaluates; any other kind of node goes that way.
+    """
+    if isinstance(expr, sp.MatrixSymbol):
+        return sp.ImmutableMatrix(expr.subs(dims).as_explicit())
+    if isinstance(expr, sp.MatAdd):
+        parts = [explicit_matrix(arg, dims) for arg in expr.args]
+        return sp.ImmutableMatrix(sum(parts[1:], parts[0]))
+    if isinstance(expr, sp.MatMul):
+        scalar = sp.Mul(*(sp.sympify(a).subs(dims) for a in expr.args if not getattr(a, "is_Matrix", False)))
+        matrices = [explicit_matrix(a, dims) for a in expr.args if getattr(a, "is_Matrix", False)]
+        product = matrices[0]
+        for factor in matrices[1:]:
+            product = product * factor
+        return sp.ImmutableMatrix(scalar * product)
+    if isinstance(expr, sp.Transpose):
+        return sp.ImmutableMatrix(explicit_matrix(expr.arg, dims).T)
+    if isinstance(expr, DiagMatrix):
+        return sp.ImmutableMatrix(sp.diag(*explicit_matrix(expr.args[0], dims)))
+    if isinstance(expr, ElementwiseApplyFunction):
+        return sp.ImmutableMatrix(explicit_matrix(expr.expr, dims).applyfunc(expr.function))
+    return sp.ImmutableMatrix(expr.subs(dims).as_explicit())
 
 
 @dataclass(frozen=True)
@@ -122,8 +152,8 @@ class General:
         """
         dims = {self.d: instance.dim, self.m: instance.input_dim}
         expr = canonical(expr)
-        spelled = (expr.subs(self.a_j, self.preactivation) if spell else expr).subs(dims)
-        explicit = instance.plain(sp.ImmutableMatrix(spelled.as_explicit()))  # plain symbols first: phi made concrete on them is fast
+        spelled = expr.subs(self.a_j, self.preactivation) if spell else expr
+        explicit = instance.plain(explicit_matrix(spelled, dims))  # plain symbols first: phi made concrete on them is fast
         return sp.ImmutableMatrix(substitute_functions(explicit, {self.phi: pair.phi, self.phi_prime: pair.phi_prime}))
 
 

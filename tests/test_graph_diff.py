@@ -1,0 +1,75 @@
+"""The graph Jacobian and the polynomial comparison: against SymPy's own diff and expand, on shared and nested expressions."""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+from derive.algebra import PolynomialForms, mismatches
+from derive.graph_diff import GraphJacobian
+
+x, y, z = sp.symbols("x y z")
+f = sp.Function("f")
+g = sp.Function("g")
+
+
+def _nested(depth: int) -> list[sp.Expr]:
+    """A small recurrence (u, v) <- (tanh(x u + v), f(u - y v)) unrolled ``depth`` times from (x, y): shared sub-trees."""
+    u, v = x, y
+    for _ in range(depth):
+        u, v = sp.tanh(x * u + v), f(u - y * v)
+    return [u, v, u * v**2, sp.exp(-u) / (1 + sp.exp(-u)), g(u, v)]
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_graph_jacobian_equals_sympy_jacobian(depth: int) -> None:
+    outputs = _nested(depth)
+    variables = [x, y]
+    expected = sp.Matrix(outputs).jacobian(variables)
+    got = GraphJacobian(variables).jacobian(outputs)
+    assert got.shape == (len(outputs), 2)
+    assert mismatches(got, expected) == []
+
+
+def test_graph_jacobian_of_a_constant_and_of_a_variable() -> None:
+    got = GraphJacobian([x, y]).jacobian([sp.Integer(3), x, y, z])
+    assert got == sp.ImmutableMatrix([[0, 0], [1, 0], [0, 1], [0, 0]])
+
+
+def test_graph_jacobian_folds_values() -> None:
+    """With a fold that names tanh(x) as s, the derivative of tanh(x)^2 is written in s."""
+    s = sp.Symbol("s")
+    graph = GraphJacobian([x], lambda e: e.xreplace({sp.tanh(x): s}))
+    assert graph.value(sp.tanh(x) ** 2 + 1) == s**2 + 1
+    assert sp.expand(graph.jacobian([sp.tanh(x) ** 2])[0, 0] - 2 * s * (1 - s**2)) == 0
+
+
+def test_graph_jacobian_power_and_product_rules_are_not_swapped() -> None:
+    got = GraphJacobian([x]).jacobian([x**3, x * sp.sin(x), 1 / x])
+    assert list(got) == [3 * x**2, sp.sin(x) + x * sp.cos(x), -1 / x**2]
+
+
+def test_polynomial_forms_decide_equality_exactly() -> None:
+    forms = PolynomialForms([(x + f(y)) ** 2, x**2 + 2 * x * f(y) + f(y) ** 2, (x + f(y)) ** 2 + 1, 1 / (1 + x) ** 2])
+    assert forms((x + f(y)) ** 2) == forms(x**2 + 2 * x * f(y) + f(y) ** 2)
+    assert forms((x + f(y)) ** 2) != forms((x + f(y)) ** 2 + 1)
+    assert forms(1 / (1 + x) ** 2) == forms(1 / (1 + x)) ** 2
+    assert forms(sp.Rational(1, 3) * x) == forms(x / 3)
+
+
+def test_mismatches_name_the_differing_entries() -> None:
+    W = sp.Matrix(2, 2, sp.symbols("w11 w12 w21 w22"))
+    D = sp.diag(f(x), f(y))
+    assert mismatches(D * W, D * W) == []
+    assert mismatches(D * W, D * W.T) == [(0, 1), (1, 0)]
+    assert mismatches(D * W, W * D) == [(0, 1), (1, 0)]
+    assert mismatches(sp.Matrix([[x]]), sp.Matrix([[x, x]])) == [(-1, -1)]
+
+
+def test_an_identity_the_forms_miss_is_decided_by_expansion() -> None:
+    """1/(x (1 + x)) and 1/(x^2 + x) are different polynomials in the indeterminates 1/x, 1/(1 + x), 1/(x^2 + x); expansion shows them equal."""
+    left, right = 1 / (x * (x + 1)), 1 / (x**2 + x)
+    forms = PolynomialForms([left, right])
+    assert forms(left) != forms(right)
+    assert mismatches(sp.Matrix([[left, f(x)]]), sp.Matrix([[right, f(x)]])) == []
+    assert mismatches(sp.Matrix([[left, f(x)]]), sp.Matrix([[right, f(y)]])) == [(0, 1)]
