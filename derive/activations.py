@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import cache
 
 import sympy as sp
+from sympy.core.function import PoleError
+from sympy.series.gruntz import gruntz
 
 from .errors import ConfigError, GradproofError
 
@@ -85,6 +87,21 @@ def _critical_points(second: sp.Expr, z: sp.Symbol, name: str) -> tuple[sp.Expr,
     return tuple(sorted(points, key=sp.default_sort_key))
 
 
+def _limit_of_abs(expr: sp.Expr, z: sp.Symbol, end: sp.Expr) -> sp.Expr:
+    """lim |expr| as z -> end: |lim expr| when that limit exists and is finite (|.| is continuous), else SymPy's limit of |expr|.
+
+    The limit of expr itself comes from the Gruntz algorithm (``gruntz``), which ``limit`` runs after heuristics that
+    cost far more here (1.8 s for tanh' against 0.07 s).
+    """
+    try:
+        inner = gruntz(expr, z, end)
+    except (NotImplementedError, ValueError, PoleError):
+        inner = sp.nan
+    if inner.is_finite and inner.is_extended_real:
+        return sp.Abs(inner)
+    return sp.limit(sp.Abs(expr), z, end)
+
+
 def derive_gamma(name: str, variable: str = "z") -> GammaDerivation:
     """Derive gamma for the activation ``name``: critical points, second-derivative test, limits (once per name and variable)."""
     return _derive_gamma(name, variable)
@@ -99,7 +116,7 @@ def _derive_gamma(name: str, variable: str) -> GammaDerivation:
     critical = tuple(
         CriticalPoint(c, sp.simplify(first.subs(z, c)), sp.simplify(third.subs(z, c)), sp.simplify(phi.subs(z, c))) for c in _critical_points(second, z, name)
     )
-    limits = (sp.limit(sp.Abs(first), z, -sp.oo), sp.limit(sp.Abs(first), z, sp.oo))
+    limits = (_limit_of_abs(first, z, -sp.oo), _limit_of_abs(first, z, sp.oo))
     # |phi'| is largest at a critical point of phi' or in the limit at +-infinity (phi' is smooth).
     gamma = sp.Max(*(sp.Abs(c.value) for c in critical), *limits)
     attained = [c.point for c in critical if sp.Abs(c.value) == gamma]

@@ -101,12 +101,12 @@ class Unrolled:
     def W(self) -> sp.ImmutableMatrix:
         return self.instance.plain(self.instance.W)
 
-    def _unroll(self, start: sp.MatrixBase, first: int, last: int) -> list[sp.ImmutableMatrix]:
-        """The states s_first .. s_last from ``start`` = s_{first-1} by the recurrence; entry 0 is ``start``."""
-        states = [sp.ImmutableMatrix(start)]
+    def definitions(self, first: int, last: int) -> dict[sp.Basic, sp.Basic]:
+        """The unrolled recurrence from s_{first-1} to s_last as named nodes: each entry of s_j defined by step j in the symbols of s_{j-1}."""
+        table: dict[sp.Basic, sp.Basic] = {}
         for j in range(first, last + 1):
-            states.append(self._step(j, states[-1], self.W))
-        return states
+            table.update(zip(self.state(j), self._step(j, self.state(j - 1), self.W), strict=True))
+        return table
 
     @cached_property
     def folding(self) -> dict[sp.Basic, sp.Basic]:
@@ -116,11 +116,9 @@ class Unrolled:
             table.update(zip(self._step(j, self.state(j - 1), self.W), self.state(j), strict=True))
         return table
 
-    def fold(self, matrix: sp.MatrixBase, nested: dict[sp.Basic, sp.Basic] | None = None) -> sp.ImmutableMatrix:
-        """``matrix`` canonical, with nested unrolled states and then one-step formulas replaced by the states' symbols."""
+    def fold(self, matrix: sp.MatrixBase) -> sp.ImmutableMatrix:
+        """``matrix`` canonical, with one-step formulas replaced by the states' symbols."""
         folded = canonical(sp.ImmutableMatrix(matrix))
-        if nested:
-            folded = folded.xreplace(nested)
         return sp.ImmutableMatrix(folded.xreplace(self.folding))
 
     @property
@@ -173,13 +171,11 @@ class Unrolled:
     # the derivatives, each computed from the recurrence
 
     def by_state(self, tau: int, sigma: int) -> sp.ImmutableMatrix:
-        """ds_tau/ds_sigma: the map from s_sigma to s_tau unrolled (nested) and differentiated entry by entry on its expression graph."""
+        """ds_tau/ds_sigma: the map from s_sigma to s_tau unrolled (each state a named node defined by its step) and differentiated on its graph."""
         key = ("by-state", tau, sigma)
         if key not in self.memo:
-            start = self.state(sigma)
-            unrolled = self._unroll(start, sigma + 1, tau)
-            graph = GraphJacobian(list(start), lambda expr: expr.xreplace(self.folding))
-            self.memo[key] = graph.jacobian(list(unrolled[-1]))
+            graph = GraphJacobian(list(self.state(sigma)), self._fold_expression, self.definitions(sigma + 1, tau))
+            self.memo[key] = graph.jacobian(list(self.state(tau)))
         return self.memo[key]
 
     def gradient(self, tau: int) -> sp.ImmutableMatrix:
@@ -196,31 +192,30 @@ class Unrolled:
         """One-step formulas inside ``expr`` replaced by the states' symbols (``folding``)."""
         return expr.xreplace(self.folding)
 
-    def _by_weights(self, key: tuple[object, ...], outputs: Callable[[], list[sp.Basic]]) -> sp.ImmutableMatrix:
-        """The Jacobian of ``outputs()`` in the entries of W (column p d + q for W_pq), differentiated once and kept under ``key``."""
-        if key not in self.memo:
-            self.memo[key] = GraphJacobian(list(self.W), self._fold_expression).jacobian(outputs())
-        return self.memo[key]
-
     def immediate(self, sigma: int, p: int, q: int) -> sp.ImmutableMatrix:
         """d+s_sigma/dW_pq: the step sigma differentiated in W_pq with s_{sigma-1} held fixed (a free symbol)."""
         if sigma <= self.first:
             raise self.fail(f"s_{sigma} is the given start of the instance, not produced by a step: no immediate partial")
-        step = self._by_weights(("immediate", sigma), lambda: list(self._step(sigma, self.state(sigma - 1), self.W)))
-        return sp.ImmutableMatrix(step[:, p * self.dim + q])
+        key = ("immediate", sigma)
+        if key not in self.memo:
+            step = list(self._step(sigma, self.state(sigma - 1), self.W))
+            self.memo[key] = GraphJacobian(list(self.W), self._fold_expression).jacobian(step)
+        return sp.ImmutableMatrix(self.memo[key][:, p * self.dim + q])
 
     def total(self, top: Quantity, p: int, q: int) -> sp.ImmutableMatrix:
         """d s_tau/dW_pq or dL_tau/dW_pq through the whole unrolled past (s_first fixed): the unrolled expression differentiated in W_pq.
 
-        The states s_{first+1} .. s_tau are written out in terms of s_first and W (nested), the loss as ell of the
-        last; every W_pq is differentiated at once on the expression graph, each shared sub-expression once.
+        The states s_{first+1} .. s_tau are unrolled from s_first (each a named node defined by its step), the loss as
+        ell of the last; every W_pq is differentiated at once on the expression graph, each shared sub-expression once.
         """
 
-        def outputs() -> list[sp.Basic]:
-            last = self._unroll(self.state(self.first), self.first + 1, top.time)[-1]
-            return list(last) if top.role == "state" else [ELL(*last)]
-
-        return sp.ImmutableMatrix(self._by_weights(("total", top.role, top.time), outputs)[:, p * self.dim + q])
+        key = ("total", top.role, top.time)
+        if key not in self.memo:
+            last = self.state(top.time)
+            outputs = list(last) if top.role == "state" else [ELL(*last)]
+            graph = GraphJacobian(list(self.W), self._fold_expression, self.definitions(self.first + 1, top.time))
+            self.memo[key] = graph.jacobian(outputs)
+        return sp.ImmutableMatrix(self.memo[key][:, p * self.dim + q])
 
     # evaluation of printed right-hand sides
 

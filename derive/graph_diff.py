@@ -9,11 +9,17 @@ its arguments' gradients by the elementary rules (sum, product, power, and the
 derivative ``fdiff`` of a function of one argument; any other node by the chain rule
 through each argument). This is forward-mode differentiation of the expression, knowing
 nothing of the recurrence: the steps, the matrices and their order play no part.
+
+A graph may also name some of its nodes: ``definitions`` maps a symbol to the expression it
+stands for, and the symbol is then a node whose one child is that expression (its value is
+the symbol, its gradient the expression's). An unrolled recurrence given as s_j = its step
+formula in the symbols of s_{j-1} is the same graph as the nested expression, without
+building the nested tree (SymPy's own construction of which costs more than the derivative).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import sympy as sp
 
@@ -30,10 +36,13 @@ def _unchanged(node: sp.Basic) -> sp.Basic:
 class GraphJacobian:
     """Values and gradients (by ``variables``) of the nodes of an expression graph, each node computed once."""
 
-    def __init__(self, variables: Sequence[sp.Symbol], fold: Fold = _unchanged) -> None:
+    def __init__(self, variables: Sequence[sp.Symbol], fold: Fold = _unchanged, definitions: Mapping[sp.Symbol, sp.Basic] | None = None) -> None:
         self.variables = tuple(variables)
         self._index = {v: i for i, v in enumerate(self.variables)}
         self._fold = fold
+        self._definitions = dict(definitions or {})
+        if self._definitions.keys() & self._index.keys():
+            raise ValueError("a variable of differentiation cannot also be defined by an expression")
         self._zero = (sp.S.Zero,) * len(self.variables)
         self._values: dict[sp.Basic, sp.Basic] = {}
         self._grads: dict[sp.Basic, tuple[sp.Basic, ...]] = {}
@@ -55,13 +64,22 @@ class GraphJacobian:
             node, ready = stack.pop()
             if node in self._grads:
                 continue
-            if ready or not node.args:
+            children = self._children(node)
+            if ready or not children:
                 self._compute(node)
                 continue
             stack.append((node, True))
-            stack.extend((arg, False) for arg in node.args if arg not in self._grads)
+            stack.extend((arg, False) for arg in children if arg not in self._grads)
+
+    def _children(self, node: sp.Basic) -> tuple[sp.Basic, ...]:
+        """A defined symbol's one child is its definition; any other node's children are its arguments."""
+        return (self._definitions[node],) if node in self._definitions else node.args
 
     def _compute(self, node: sp.Basic) -> None:
+        if node in self._definitions:  # a named node: its value is its name, its gradient its definition's
+            self._values[node] = node
+            self._grads[node] = self._grads[self._definitions[node]]
+            return
         if not node.args:
             self._values[node] = self._fold(node)
             grad = list(self._zero)
@@ -70,7 +88,8 @@ class GraphJacobian:
             self._grads[node] = tuple(grad)
             return
         values = [self._values[arg] for arg in node.args]
-        self._values[node] = self._fold(node.func(*values))
+        unchanged = all(value is arg for value, arg in zip(values, node.args, strict=True))
+        self._values[node] = self._fold(node if unchanged else node.func(*values))
         moving = [n for n, arg in enumerate(node.args) if any(g != 0 for g in self._grads[arg])]
         if not moving:
             self._grads[node] = self._zero

@@ -310,3 +310,23 @@ def test_an_activation_without_a_proved_tail_bound_is_rejected(monkeypatch: pyte
     context = _context("gaussian-ridge")
     with pytest.raises(CheckFailed, match="no rigorous enclosure .* no proved tail bound"):
         _check(_statements(context).gamma_statement, context)
+
+
+@pytest.mark.parametrize(
+    ("expr", "at_minus", "at_plus"),
+    [
+        (lambda z: -sp.exp(z), 0, sp.oo),  # the limit of expr is -oo: SymPy's limit of |expr| decides
+        (lambda z: -1 / (1 + sp.exp(-z)), 0, 1),  # a negative finite limit: |lim| = 1
+        (lambda z: -z / sp.sqrt(1 + z**2), 1, 1),
+        (lambda z: 1 - sp.tanh(z) ** 2, 0, 0),
+    ],
+)
+def test_the_limit_of_the_absolute_slope(expr: object, at_minus: object, at_plus: object) -> None:
+    """lim |phi'| at -oo and +oo, by the limit of phi' where it is finite, else by SymPy's limit of |phi'|."""
+    from derive.activations import _limit_of_abs
+
+    z = sp.Symbol("z", real=True)
+    e = expr(z)  # type: ignore[operator]
+    assert _limit_of_abs(e, z, -sp.oo) == at_minus
+    assert _limit_of_abs(e, z, sp.oo) == at_plus
+    assert _limit_of_abs(e, z, sp.oo) == sp.limit(sp.Abs(e), z, sp.oo)

@@ -73,3 +73,24 @@ def test_an_identity_the_forms_miss_is_decided_by_expansion() -> None:
     assert forms(left) != forms(right)
     assert mismatches(sp.Matrix([[left, f(x)]]), sp.Matrix([[right, f(x)]])) == []
     assert mismatches(sp.Matrix([[left, f(x)]]), sp.Matrix([[right, f(y)]])) == [(0, 1)]
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_named_nodes_give_the_nested_expression_s_jacobian(depth: int) -> None:
+    """The recurrence given as definitions (u_j, v_j in the symbols of step j - 1) differentiates like the nested tree."""
+    names = [sp.symbols(f"u{j} v{j}") for j in range(depth + 1)]
+    definitions: dict[sp.Basic, sp.Basic] = {}
+    nested: list[sp.Basic] = list(names[0])
+    for j in range(1, depth + 1):
+        u, v = names[j - 1]
+        definitions[names[j][0]], definitions[names[j][1]] = sp.tanh(x * u + v), f(u - y * v)
+        nested = [sp.tanh(x * nested[0] + nested[1]), f(nested[0] - y * nested[1])]
+    got = GraphJacobian(list(names[0]), definitions=definitions).jacobian(list(names[depth]))
+    for _ in range(depth):  # the result is written in the named states: unfold them
+        got = got.xreplace(definitions)
+    assert mismatches(got, sp.Matrix(nested).jacobian(list(names[0]))) == []
+
+
+def test_a_variable_cannot_also_be_defined() -> None:
+    with pytest.raises(ValueError, match="cannot also be defined"):
+        GraphJacobian([x], definitions={x: y**2})

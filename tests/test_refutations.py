@@ -305,3 +305,40 @@ def test_refuting_everything_for_both_activations_is_timed(capsys: pytest.Captur
     assert all(isinstance(r, Refutation) for r in outcomes)
     with capsys.disabled():
         print(f"\nrefute_all(('sigmoid', 'tanh')): {len(outcomes)} refutations in {elapsed:.2f} s")
+
+
+def test_the_searches_do_not_read_numbers_from_local_source(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hypothesis draws literals found in imported local modules; inside the searches it sees none, so a new module changes nothing.
+
+    Without this the counterexamples depended on how gradproof was installed (editable: its own source is "local")
+    and on what the process had imported before (the nilpotent refutation changed when it ran in a fresh process).
+    """
+    import importlib
+    import sys
+
+    from hypothesis.internal.conjecture import providers
+
+    from verify.refute import _without_local_constants
+
+    claim = FALSE_CLAIMS["explosion-nilpotent"]
+    before = refute_claim(claim, ("sigmoid",))
+    probe = tmp_path / "gradproof_constants_probe.py"
+    probe.write_text("NUMBERS = (" + ", ".join(f"{k / 7:.17g}" for k in range(-300, 300)) + ", 1.0e-300, 3.0)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.import_module("gradproof_constants_probe")
+    try:
+        assert len(providers._get_local_constants().floats) > 100  # Hypothesis does read the probe outside the searches
+        with _without_local_constants():
+            assert len(providers._get_local_constants().floats) == 0
+        after = refute_claim(claim, ("sigmoid",))
+    finally:
+        sys.modules.pop("gradproof_constants_probe", None)
+    assert isinstance(before, Refutation) and isinstance(after, Refutation)
+    assert np.array_equal(before.case.W, after.case.W) and before.numbers == after.numbers
+    calls = []
+    original = providers._get_local_constants
+    monkeypatch.setattr(providers, "_get_local_constants", lambda: calls.append(1) or original())
+    refute_claim(FALSE_CLAIMS["transient-growth"])
+    assert calls == []  # the search never asked for local constants
+    providers._get_local_constants()
+    assert calls == [1]

@@ -18,17 +18,18 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib import rc_context, style
-from matplotlib.figure import Figure
 
 from derive import ConfigError
 
 from .activations import Array, numeric
 from .engine import chain_log_norms
 from .sweep import INPUT_DIM, MAX_SEED, MAX_STEPS, MAX_WIDTH, between
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: The gamma lambda of each drawn RNN: below, at and above the threshold 1.
 TARGETS = (0.7, 1.0, 1.5)
@@ -82,6 +83,8 @@ def figure_lines(activation: str = "tanh", dim: int = FIGURE_DIM, steps: int = 6
 
 
 def _draw(lines: tuple[Line, ...], activation: str, dim: int) -> Figure:
+    from matplotlib.figure import Figure  # imported when a figure is drawn: matplotlib takes half a second to import
+
     figure = Figure(figsize=(6.4, 4.4))
     axes = figure.add_subplot()
     for index, line in enumerate(lines):
@@ -102,6 +105,8 @@ def render(fmt: str, activation: str = "tanh", dim: int = FIGURE_DIM, steps: int
     """The figure as the bytes of a ``fmt`` ("pdf" or "svg") file; the same arguments give the same bytes."""
     if fmt not in FORMATS:
         raise ConfigError("figure format", fmt, FORMATS)
+    from matplotlib import rc_context, style
+
     lines = figure_lines(activation, dim, steps, seed)
     buffer = io.BytesIO()
     with style.context("default"), rc_context({"svg.hashsalt": "gradproof", "svg.fonttype": "path"}):

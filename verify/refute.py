@@ -4,8 +4,9 @@
 Refutation whose every number is computed by the engine and recomputed in mpmath (they
 must agree), or NoCounterexample when the claim cannot be refuted with those activations.
 
-Everything is seeded or derandomized, so the same inputs give the same evidence
-and the report stays byte-reproducible. The searches write nothing outside the report's
+Everything is seeded or derandomized, and Hypothesis's draws of numbers found in local source
+files are switched off, so the same inputs give the same evidence whatever else is imported
+and however gradproof is installed: the report stays byte-reproducible. The searches write nothing outside the report's
 output: no example database, and Hypothesis's own cache in a temporary directory removed
 afterwards (by default it would create .hypothesis/ in the current directory).
 """
@@ -20,7 +21,7 @@ from functools import cache
 from itertools import product
 from typing import Any
 
-from hypothesis import configuration, find, settings
+from hypothesis import Phase, configuration, find, settings
 from hypothesis.errors import NoSuchExample
 
 from derive.errors import CheckFailed, ConfigError
@@ -29,7 +30,15 @@ from .activations import NUMERIC, numeric
 from .claims import DIGITS, FALSE_CLAIMS, MARGIN, FalseClaim
 from .strategies import Case, LinearCase
 
-REFUTE = settings(database=None, derandomize=True, max_examples=5000, deadline=None)
+#: No example database, derandomized; and no explain phase: it runs after shrinking to say which parts of a failing
+#: example could vary, which ``find`` never reports, and it took most of the search time.
+REFUTE = settings(
+    database=None,
+    derandomize=True,
+    max_examples=5000,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
+)
 
 
 @dataclass(frozen=True)
@@ -143,6 +152,29 @@ def _scratch_storage() -> Iterator[None]:
             configuration.set_hypothesis_home_dir(previous)
 
 
+@contextmanager
+def _without_local_constants() -> Iterator[None]:
+    """Hypothesis without the numbers it collects from the source of "local" modules, restored afterwards.
+
+    Hypothesis (6.13x and later) sometimes draws a literal found in any imported module outside site-packages:
+    gradproof's own modules when it is installed editable, not when it is installed from a wheel, and only those
+    imported so far. The counterexamples would then depend on how gradproof was installed, on what else the
+    process had imported, and on every number in its source. The searches use Hypothesis's built-in constants only.
+    """
+    from hypothesis.internal.conjecture import providers
+    from hypothesis.internal.constants_ast import Constants
+
+    original = providers._get_local_constants
+    empty = Constants()
+    providers._get_local_constants = lambda: empty
+    providers.CONSTANTS_CACHE.cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        providers.CONSTANTS_CACHE.cache.clear()
+
+
 def refute_claim(claim: FalseClaim[Any], activations: tuple[str, ...] = tuple(NUMERIC), search: settings = REFUTE) -> Outcome:
     """Search cases of ``activations`` only for one violating ``claim`` by more than MARGIN; shrink it, recompute its numbers, confirm.
 
@@ -150,7 +182,7 @@ def refute_claim(claim: FalseClaim[Any], activations: tuple[str, ...] = tuple(NU
     """
     activations = _activations(activations)
     try:
-        with _scratch_storage():
+        with _scratch_storage(), _without_local_constants():
             case = find(claim.search(activations), lambda c: not claim.holds(c), settings=search)
     except NoSuchExample:
         return NoCounterexample(claim.name, claim.statement, activations, search.max_examples)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import sympy as sp
 
@@ -24,7 +24,10 @@ if TYPE_CHECKING:
     from ..config import Config
     from ..document import CheckResult, Section
     from ..model import General
+    from ..parallel import Prepared
     from ..statements import Statements
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class BuildContext:
 
     checks: CheckContext
     checkers: Mapping[str, Checker]
+    preparations: Prepared | None = None
 
     @property
     def config(self) -> Config:
@@ -54,6 +58,12 @@ class BuildContext:
         home = "chain" if label in CHAIN_LABELS else "bound"
         return Ref(label) if home in self.config.sections else self.statements[label]
 
+    def prepared(self, key: str, prepare: Callable[[Config], T]) -> T:
+        """``prepare(config)`` for the section ``key``: the result of the preparation the build started for it (``derive.parallel``), else computed now."""
+        if self.preparations is not None and key in self.preparations:
+            return cast(T, self.preparations.get(key))
+        return prepare(self.config)
+
     def establish(self, label: str) -> tuple[sp.Basic, CheckResult]:
         """The printed statement ``label`` and the result of its check; raises CheckFailed naming it."""
         math = self.statements[label]
@@ -62,6 +72,8 @@ class BuildContext:
 
 
 SectionBuilder = Callable[[BuildContext], "Section"]
+#: A section's preparation: a pure function of the configuration, run in a forked child while the build goes on.
+Preparer = Callable[["Config"], object]
 
 
 def registry() -> dict[str, SectionBuilder]:
@@ -69,6 +81,11 @@ def registry() -> dict[str, SectionBuilder]:
     from . import bound, chain, conventions, slopes, worked
 
     return {m.KEY: m.build for m in (conventions, chain, bound, slopes, worked)}
+
+
+def preparers() -> dict[str, Preparer]:
+    """derive's sections' preparations, by section key: none (the symbolic sections share the build's caches)."""
+    return {}
 
 
 def checkers() -> dict[str, Checker]:
@@ -79,4 +96,4 @@ def checkers() -> dict[str, Checker]:
     return {**chain.CHECKS, **gamma_check.CHECKS, **bound.CHECKS}
 
 
-__all__ = ["BuildContext", "SectionBuilder", "checkers", "registry"]
+__all__ = ["BuildContext", "Preparer", "SectionBuilder", "checkers", "preparers", "registry"]

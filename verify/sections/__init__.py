@@ -7,7 +7,7 @@ root (derive/app.py) merges both registries.
 from __future__ import annotations
 
 from derive.checks import Checker
-from derive.sections import SectionBuilder
+from derive.sections import Preparer, SectionBuilder
 
 
 def registry() -> dict[str, SectionBuilder]:
@@ -15,6 +15,13 @@ def registry() -> dict[str, SectionBuilder]:
     from . import evidence, refutations, tightness
 
     return {m.KEY: m.build for m in (evidence, tightness, refutations)}
+
+
+def preparers() -> dict[str, Preparer]:
+    """verify's sections' preparations (the refutation searches; the sweep and the figure), by section key."""
+    from . import evidence, refutations
+
+    return {m.KEY: m.prepare for m in (evidence, refutations)}
 
 
 def checkers() -> dict[str, Checker]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from derive.config import Config
 from derive.document import Figure, Paragraph, Section, Table
 from derive.errors import CheckFailed
 from derive.printing import latex
@@ -79,11 +80,25 @@ def bound_evidence(activation: str, seed: int = SEED) -> BoundEvidence:
     return BoundEvidence(activation, cases, checks, float(np.exp(worst)), above, worst_tol, worst_case)
 
 
+FigureFiles = tuple[tuple[str, str, bytes], ...]
+
+
+def figure_activation(activations: tuple[str, ...]) -> str:
+    """The activation of the figure's network: tanh when the report covers it, else the first configured one."""
+    return "tanh" if "tanh" in activations else activations[0]
+
+
+def prepare(config: Config) -> tuple[tuple[BoundEvidence, ...], FigureFiles]:
+    """The sweep of every configured activation and the figure's files (format, name, bytes): the slow, pure part."""
+    results = tuple(bound_evidence(name, SEED) for name in config.activations)
+    name = figure_activation(config.activations)
+    return results, tuple((fmt, f"chain-{name}.{fmt}", render_figure(fmt, name)) for fmt in ("pdf", "svg"))
+
+
 def build(context: BuildContext) -> Section:
     st = context.statements
-    activations = context.config.activations
     context.say("sweeping random networks in floating point")
-    results = tuple(bound_evidence(name, SEED) for name in activations)
+    results, files = context.prepared(KEY, prepare)
     for result in results:
         _enforce(result)
     rate = st.gamma * st.lam
@@ -123,7 +138,7 @@ def build(context: BuildContext) -> Section:
         tuple(((r.activation,), (sp.Integer(r.cases),), (sp.Integer(r.lag_checks),), (sp.Integer(r.above_one),), (sp.Float(r.max_ratio, 6),)) for r in results),
         "lrrrr",
     )
-    return Section(KEY, "Numerical evidence at scale", (intro, table, _figure(context)))
+    return Section(KEY, "Numerical evidence at scale", (intro, table, _figure(context, files)))
 
 
 def _enforce(result: BoundEvidence) -> None:
@@ -136,13 +151,11 @@ def _enforce(result: BoundEvidence) -> None:
         )
 
 
-def _figure(context: BuildContext) -> Figure:
-    activations = context.config.activations
-    name = "tanh" if "tanh" in activations else activations[0]
+def _figure(context: BuildContext, files: FigureFiles) -> Figure:
+    name = figure_activation(context.config.activations)
     st = context.statements
     t, k = st.idx.t, st.idx.k
     rate = st.gamma * st.lam
-    files = tuple((fmt, f"chain-{name}.{fmt}", render_figure(fmt, name)) for fmt in ("pdf", "svg"))
     caption = (
         "Measured ",
         sp.Symbol(rf"\ln \lVert \partial {latex(st.state(t))} / \partial {latex(st.state(k))} \rVert_2"),

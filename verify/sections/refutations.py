@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import sympy as sp
 
+from derive.config import Config
 from derive.document import Counterexample, Paragraph, Prose, Section
 from derive.expressions import Chain, Jacobian, Norm
 from derive.render import matrix
@@ -24,9 +25,14 @@ from ..strategies import Case
 KEY = "refutations"
 
 
+def prepare(config: Config) -> tuple[Refutation | NoCounterexample, ...]:
+    """Every false claim searched and refuted with cases of the configured activations (the slow part: Hypothesis)."""
+    return refute_all(config.activations)
+
+
 def build(context: BuildContext) -> Section:
     context.say("refuting the false variants")
-    outcomes = refute_all(context.config.activations)
+    outcomes = context.prepared(KEY, prepare)
     intro = Paragraph(
         (
             "Each claim below is plausible and false. Hypothesis searched networks of the activations this report covers for a counterexample "
