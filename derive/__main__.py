@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from collections.abc import Sequence
@@ -48,7 +49,8 @@ def body(options: argparse.Namespace, streams: Streams) -> int:
 
     started = time.perf_counter()
     sections = tuple(s.strip() for s in options.sections.split(",")) if options.sections is not None else DEFAULT_SECTIONS
-    config = Config(dim=options.dim, lag=options.lag, activations=tuple(options.activation or ACTIVATIONS), sections=known_sections(sections))
+    config = Config(dim=options.dim, lag=options.lag, activations=tuple(options.activation or ACTIVATIONS))  # validated before verify is loaded
+    config = dataclasses.replace(config, sections=known_sections(sections))
     if not options.check:
         ensure_writable(options.out)
     streams.say(f"deriving and checking (d = {config.dim}, t-k = {config.lag}, {', '.join(config.activations)})")

@@ -52,4 +52,6 @@ def test_golden(name: str, regen: bool, documents: dict[str, Document]) -> None:
 
 def test_rendering_is_deterministic(document: Document, outputs: dict[str, bytes]) -> None:
     assert render(document, "all") == outputs
-    assert render(build_document(derive.Config(dim=1, lag=1)), "md") == render(build_document(derive.Config(dim=1, lag=1)), "md")
+    # the symbolic sections (the numeric ones are seeded: tests/test_parallel.py and tests/test_sweep.py build them twice)
+    small = derive.Config(dim=1, lag=1, activations=("tanh",), sections=("conventions", "chain", "bound", "slopes", "worked", "tightness"))
+    assert render(build_document(small), "md") == render(build_document(small), "md")

@@ -6,12 +6,15 @@ byte as it was. Runs that would do the full derivation use ``--sections conventi
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,6 +31,85 @@ def _env() -> dict[str, str]:
 
 def run(tool: str, *args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", tool, *args], capture_output=True, text=True, cwd=cwd, env=_env(), timeout=timeout)
+
+
+# Probes that only look at the exit code, stderr and the files run in children forked from one fresh interpreter
+# that has imported both command lines once: each probe is still its own process (its own descriptors, working
+# directory, exit code, and ``python -m`` run of the tool's __main__), without paying the imports per probe.
+_SERVER = r"""
+import json, os, runpy, sys, tempfile
+import derive.app, derive.command, derive.writer, verify, verify.figure, verify.sections, verify.sweep  # what both __main__ modules import
+
+def child(tool, args, cwd, streams):
+    code = 1
+    try:
+        os.chdir(cwd)
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        for fd, target in streams.items():
+            if target is None:
+                os.close(fd)  # like >&- and 2>&-
+            else:
+                os.dup2(target, fd)
+        sys.argv = ["-m", *args]
+        runpy.run_module(tool, run_name="__main__", alter_sys=True)
+        code = 0
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+
+def probe(tool, args, cwd, mode):
+    # mode: "capture" (stdout and stderr to files), "closed" (both closed), "broken 1" or "broken 2" (that one a pipe
+    # whose reader reads 10 bytes and goes away, like | head -c 10; the other captured)
+    with tempfile.TemporaryDirectory() as scratch:
+        paths = {fd: os.path.join(scratch, str(fd)) for fd in (1, 2)}
+        files = {fd: os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC) for fd, path in paths.items()}
+        streams, reader = dict(files), None
+        if mode == "closed":
+            streams = {1: None, 2: None}
+        elif mode.startswith("broken"):
+            reader, writer = os.pipe()
+            streams[int(mode.split()[1])] = writer
+        sys.stdout.flush(); sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            child(tool, args, cwd, streams)
+        for fd in files.values():
+            os.close(fd)
+        if reader is not None:
+            os.close(writer)
+            os.read(reader, 10)
+            os.close(reader)
+        _, status = os.waitpid(pid, 0)
+        out, err = (open(paths[fd], encoding="utf-8", errors="replace").read() for fd in (1, 2))
+    return {"returncode": os.waitstatus_to_exitcode(status), "stdout": out, "stderr": err}
+
+for line in sys.stdin:
+    print(json.dumps(probe(*json.loads(line))), flush=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def probes() -> Iterator[Callable[..., subprocess.CompletedProcess[str]]]:
+    """``probe(tool, *args, cwd=..., mode=...)``: a run of ``python -m tool args`` as a child of the probe server."""
+    server = subprocess.Popen([sys.executable, "-c", _SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=_env())
+    assert server.stdin is not None and server.stdout is not None
+
+    def probe(tool: str, *args: str, cwd: Path, mode: str = "capture") -> subprocess.CompletedProcess[str]:
+        assert server.stdin is not None and server.stdout is not None
+        server.stdin.write(json.dumps([tool, list(args), str(cwd), mode]) + "\n")
+        server.stdin.flush()
+        result = json.loads(server.stdout.readline())
+        return subprocess.CompletedProcess([tool, *args], result["returncode"], result["stdout"], result["stderr"])
+
+    yield probe
+    server.stdin.close()
+    server.wait(timeout=60)
 
 
 def one_line_error(result: subprocess.CompletedProcess[str], code: int, *needles: str) -> str:
@@ -81,8 +163,8 @@ VERIFY_SET = ("sweep.svg", "sweep.pdf")
         ("verify", ["--nope"], ["unrecognized arguments: --nope"]),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(tool: str, args: list[str], needles: list[str], tmp_path: Path) -> None:
-    one_line_error(run(tool, *args, cwd=tmp_path, timeout=60), 2, *needles)
+def test_bad_input_is_one_line_and_exit_2(tool: str, args: list[str], needles: list[str], tmp_path: Path, probes: Callable[..., Any]) -> None:
+    one_line_error(probes(tool, *args, cwd=tmp_path), 2, *needles)
     assert list(tmp_path.iterdir()) == []  # nothing written anywhere, not even into the current directory
 
 
@@ -97,25 +179,27 @@ def test_bad_input_is_one_line_and_exit_2(tool: str, args: list[str], needles: l
         (lambda tmp: str(tmp / "loop" / "sub"), "symbolic link"),
     ],
 )
-def test_an_unusable_out_is_refused_before_any_work(tool: str, where: object, cause: str, tmp_path: Path) -> None:
+def test_an_unusable_out_is_refused_before_any_work(tool: str, where: object, cause: str, tmp_path: Path, probes: Callable[..., Any]) -> None:
     """The path is validated first (existence, type, writability, length): exit 2 naming the cause, nothing created."""
     (tmp_path / "file").write_text("")
     (tmp_path / "loop").symlink_to(tmp_path / "loop")
     before = sorted(p.name for p in tmp_path.iterdir())
     out = where(tmp_path)  # type: ignore[operator]
     args = QUICK if tool == "derive" else SWEEP
-    result = run(tool, *args, "--out", out, cwd=tmp_path, timeout=120)
+    result = probes(tool, *args, "--out", out, cwd=tmp_path)
     one_line_error(result, 2, "--out")  # one line: no progress line, so refused before the work started
     assert cause.lower() in result.stderr.lower() or cause in out, result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
 @pytest.mark.parametrize(("tool", "names", "blocker"), [("derive", DERIVE_SET, "gradproof.md"), ("verify", VERIFY_SET, "sweep.csv")])
-def test_a_file_name_taken_by_a_directory_fails_and_keeps_the_old_set(tool: str, names: tuple[str, ...], blocker: str, tmp_path: Path) -> None:
+def test_a_file_name_taken_by_a_directory_fails_and_keeps_the_old_set(
+    tool: str, names: tuple[str, ...], blocker: str, tmp_path: Path, probes: Callable[..., Any]
+) -> None:
     out = tmp_path / "out"
     before = old_set(out, names)
     (out / blocker).mkdir()
-    result = run(tool, *(QUICK if tool == "derive" else SWEEP), "--out", str(out), "--quiet", cwd=tmp_path)
+    result = probes(tool, *(QUICK if tool == "derive" else SWEEP), "--out", str(out), "--quiet", cwd=tmp_path)
     one_line_error(result, 2, "--out", blocker)
     assert snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporaries beside it
@@ -125,31 +209,21 @@ def test_a_file_name_taken_by_a_directory_fails_and_keeps_the_old_set(tool: str,
 
 
 @pytest.mark.parametrize(("tool", "args", "stream"), [("derive", QUICK, "stderr"), ("verify", SWEEP, "stderr"), ("verify", SWEEP, "stdout")])
-def test_a_broken_pipe_loses_no_files_and_prints_no_traceback(tool: str, args: list[str], stream: str, tmp_path: Path) -> None:
+def test_a_broken_pipe_loses_no_files_and_prints_no_traceback(tool: str, args: list[str], stream: str, tmp_path: Path, probes: Callable[..., Any]) -> None:
     """``... | head -c 10``: the reader goes away after a few bytes; the run still writes its whole set and exits 0."""
     out = tmp_path / "out"
-    reader, writer = os.pipe()
-    target = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
-    target[stream] = writer
-    other = "stderr" if stream == "stdout" else "stdout"
-    with subprocess.Popen([sys.executable, "-m", tool, *args, "--out", str(out)], env=_env(), cwd=tmp_path, **target) as child:  # type: ignore[call-overload]
-        os.close(writer)
-        os.read(reader, 10)
-        os.close(reader)  # like head -c 10
-        _, err = child.communicate(timeout=300)
-    assert child.returncode == 0
-    if other == "stderr":
-        assert b"Traceback" not in err and b"Exception ignored" not in err
+    result = probes(tool, *args, "--out", str(out), cwd=tmp_path, mode=f"broken {1 if stream == 'stdout' else 2}")
+    assert result.returncode == 0, result.stderr
+    other = result.stderr if stream == "stdout" else result.stdout
+    assert "Traceback" not in other and "Exception ignored" not in other
     assert sorted(snapshot(out)) == sorted(_expected_names(tool))
 
 
 @pytest.mark.parametrize(("tool", "args"), [("derive", QUICK), ("verify", SWEEP)])
-def test_closed_standard_streams_lose_no_files(tool: str, args: list[str], tmp_path: Path) -> None:
+def test_closed_standard_streams_lose_no_files(tool: str, args: list[str], tmp_path: Path, probes: Callable[..., Any]) -> None:
     """``>&- 2>&-``: stdout and stderr closed before the start."""
     out = tmp_path / "out"
-    argv = [tool, *args, "--out", str(out)]
-    code = f"import os, runpy, sys; os.close(1); os.close(2); sys.argv = {argv!r}; runpy.run_module('{tool}', run_name='__main__')"
-    result = subprocess.run([sys.executable, "-c", code], env=_env(), cwd=tmp_path, timeout=300)
+    result = probes(tool, *args, "--out", str(out), cwd=tmp_path, mode="closed")
     assert result.returncode == 0
     assert sorted(snapshot(out)) == sorted(_expected_names(tool))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # nothing written outside --out

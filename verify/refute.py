@@ -162,9 +162,13 @@ def _without_local_constants() -> Iterator[None]:
     process had imported, and on every number in its source. The searches use Hypothesis's built-in constants only.
     """
     from hypothesis.internal.conjecture import providers
+
+    original = getattr(providers, "_get_local_constants", None)
+    if original is None:  # a Hypothesis from before it read local constants: nothing to switch off
+        yield
+        return
     from hypothesis.internal.constants_ast import Constants
 
-    original = providers._get_local_constants
     empty = Constants()
     providers._get_local_constants = lambda: empty
     providers.CONSTANTS_CACHE.cache.clear()
