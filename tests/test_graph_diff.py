@@ -94,3 +94,19 @@ def test_named_nodes_give_the_nested_expression_s_jacobian(depth: int) -> None:
 def test_a_variable_cannot_also_be_defined() -> None:
     with pytest.raises(ValueError, match="cannot also be defined"):
         GraphJacobian([x], definitions={x: y**2})
+
+
+def test_a_power_is_differentiated_in_its_exponent_too() -> None:
+    """d(2^x)/dx = 2^x log 2 and d(x^x)/dx = x^x (log x + 1): the power rule is for the base only."""
+    got = GraphJacobian([x]).jacobian([2**x, x**x, x ** sp.Rational(1, 2)])
+    expected = sp.Matrix([2**x, x**x, x ** sp.Rational(1, 2)]).jacobian([x])
+    assert all(sp.simplify(a - b) == 0 for a, b in zip(got, expected, strict=True))
+
+
+def test_a_node_whose_arguments_all_fold_is_rebuilt_from_their_values() -> None:
+    """With a fold that names whole nodes only (no substitution inside), tanh(x) tanh(y) is rebuilt as s t."""
+    s, t = sp.symbols("s t")
+    names = {sp.tanh(x): s, sp.tanh(y): t}
+    graph = GraphJacobian([x, y], lambda e: names.get(e, e))
+    assert graph.value(sp.tanh(x) * sp.tanh(y)) == s * t
+    assert graph.value(sp.tanh(x) + y) == s + y

@@ -268,3 +268,11 @@ def test_the_layout_log_counts_the_entries_of_the_instance() -> None:
     context = CheckContext(Config(dim=3, lag=1))
     result = run_check(CHECKS, "weight", context.statements["weight"], context)
     assert any("of 9 entries" in str(part) for line in result.log for part in line)
+
+
+def test_statement_1s_method_names_where_its_unrolling_starts() -> None:
+    """The loss is written out from s_0 (the interpreter's first step, a free vector) and W: the prose says so."""
+    result = run_check(CHECKS, "bptt-sum", ST.bptt_sum, TWO)
+    method = list(result.method)
+    start = method.index(" (the loss written out in ")
+    assert method[start + 1] == s(0) and method[start + 3] == M.W

@@ -250,7 +250,7 @@ def _run_tests(copy_root: Path, tests: list[str], timeout: float) -> str:
             os.dup2(null, 2)
             import pytest
 
-            code = pytest.main(["-x", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", *tests])
+            code = pytest.main(["-x", "-q", "-p", "no:cacheprovider", "-n", "0", *tests])  # -n 0: no xdist workers per mutant
         except BaseException:
             code = 99
         os._exit(int(code))
