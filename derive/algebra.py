@@ -152,12 +152,12 @@ class PolynomialForms:
 
     def _convert(self, node: sp.Basic, children: tuple[sp.Basic, ...] | None) -> PolyElement:
         if children is None:
-            return self._gens[self._keys[node]] if node in self._keys else self._gens[_atom_key(node) if not isinstance(node, sp.Symbol) else node]
+            return self._gens[self._keys[node]]  # every indeterminate was named when the forms were set up
         if isinstance(node, sp.Rational):
             return self._ring(QQ(int(node.p), int(node.q)))
         parts = [self._memo[child] for child in children]
         if isinstance(node, sp.Add):
-            return self._ring.add(*parts) if len(parts) > 1 else parts[0]
+            return self._ring.add(*parts)
         if isinstance(node, sp.Mul):
             result = parts[0]
             for part in parts[1:]:

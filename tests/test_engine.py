@@ -20,7 +20,21 @@ from derive.activations import ACTIVATIONS
 from derive.errors import InputError
 from verify import NUMERIC, chain_log_norms, chain_log_norms_batched, chain_norms, chain_norms_reference, numeric, run
 from verify.activations import UNIT_ROUNDOFF, symbolic_forms
-from verify.engine import GAP, RELATIVE, Ord, chain_bounds_batched, check_ord, error_bound, evaluation_error, log_norm_2, slope_error, svd_error
+from verify.engine import (  # noqa: I001
+    GAP,
+    RELATIVE,
+    Ord,
+    chain_bounds_batched,
+    check_ord,
+    cholesky_certifies,
+    cholesky_error,
+    error_bound,
+    evaluation_error,
+    lanczos_theta,
+    log_norm_2,
+    slope_error,
+    svd_error,
+)
 
 ORDS: list[Ord] = [2, 1, np.inf, "fro"]
 u = UNIT_ROUNDOFF
@@ -265,21 +279,23 @@ def test_power_iteration_alone_would_be_below_the_norm() -> None:
     assert max(shortfalls) > 1e-6
 
 
-def test_no_certificate_without_a_gap() -> None:
-    """Equal singular values (an orthogonal matrix): no gap, so LAPACK's value, which is exact up to rounding."""
+def test_without_a_gap_the_cholesky_test_certifies() -> None:
+    """Equal singular values (an orthogonal matrix): no Kato-Temple bound, so theta settles and c^2 I - P^T P is factored."""
     P = _with_spectrum(3, [0.75, 0.75, 0.75])
     estimate = log_norm_2(P, np.full(3, 3**-0.5))
-    assert estimate.certified is False
-    assert estimate.log_norm == pytest.approx(np.log(0.75), abs=1e-14)
-    assert estimate.log_rayleigh == pytest.approx(estimate.log_norm, abs=1e-14)  # every unit x has ||P x|| = 0.75
+    assert estimate.certified is True and estimate.route == "cholesky"
+    assert 0 <= estimate.log_norm - np.log(0.75) <= cholesky_error(3)
+    assert not cholesky_certifies(P, 0.75**2 * (1 - 1e-9), 1e-12)  # below the norm the factorization fails
+    assert cholesky_certifies(P, 0.75**2, 1e-12) and not cholesky_certifies(P, 0.0)
+    assert estimate.log_rayleigh == pytest.approx(estimate.log_norm, abs=cholesky_error(3))  # every unit x has ||P x|| = 0.75
 
 
 def test_a_gap_below_GAP_is_not_certified() -> None:
     """theta - alpha = GAP / 2 theta: even from the exact top singular vector (residual 0), no certificate; 4 GAP theta is enough."""
     P = _with_spectrum(4, [0.5, 0.5 * np.sqrt(1.0 - GAP / 2)])
-    assert log_norm_2(P, np.linalg.svd(P)[0][:, 0]).certified is False
+    assert log_norm_2(P, np.linalg.svd(P)[0][:, 0]).route == "cholesky"
     wider = _with_spectrum(4, [0.5, 0.5 * np.sqrt(1.0 - 4 * GAP)])
-    assert log_norm_2(wider, np.linalg.svd(wider)[0][:, 0]).certified is True
+    assert log_norm_2(wider, np.linalg.svd(wider)[0][:, 0]).route == "kato-temple"
 
 
 def test_zero_matrix_and_a_start_in_the_null_space() -> None:
@@ -390,7 +406,7 @@ def test_overflowing_norms_have_exact_logs() -> None:
     """W = 4 I at a = 0 for T = 600: the norm 4^600 overflows a float, its log 1200 log 2 does not."""
     logs = chain_log_norms(*_held_at_zero(4.0 * np.eye(2), 600))
     lags = 600 - np.arange(600)
-    np.testing.assert_allclose(logs, 2 * lags * np.log(2.0), rtol=4 * u, atol=0)
+    np.testing.assert_allclose(logs, 2 * lags * np.log(2.0), rtol=4 * u, atol=20 * 2**2 * u)  # the Cholesky route: log c within 16 d^2 u of log ||P||
     assert np.isinf(chain_norms(*_held_at_zero(4.0 * np.eye(2), 600))[0])
 
 
@@ -408,7 +424,7 @@ def test_saturated_units_give_finite_accurate_logs(name: str, level: float) -> N
     log_slopes = numeric(name).log_slope(pre)
     lags = T - np.arange(T)
     expected = [np.max(np.sum(log_slopes[k:], axis=0) + lag * np.log(np.diag(W))) for k, lag in zip(range(T), lags, strict=True)]
-    np.testing.assert_allclose(logs, expected, rtol=1e-12)
+    np.testing.assert_allclose(logs, expected, rtol=1e-11)  # the Cholesky route: within 16 d^2 u + 3 d^2 u of the norm
     assert logs[0] < -1000
     batched = chain_log_norms_batched(W[None], U[None], bias[None], xs[None], np.zeros((1, d)), name)
     np.testing.assert_allclose(batched[0], expected, rtol=1e-12)
@@ -425,7 +441,7 @@ def test_a_product_whose_largest_entry_is_exactly_one() -> None:
 def test_products_with_no_positive_entry() -> None:
     """W = -2 I: every odd-length product is -2^n I, whose largest entry is 0; the scale must come from |P|."""
     logs = chain_log_norms(*_held_at_zero(-2.0 * np.eye(2), 40))
-    np.testing.assert_allclose(logs, (40 - np.arange(40)) * np.log(2.0), rtol=4 * u)
+    np.testing.assert_allclose(logs, (40 - np.arange(40)) * np.log(2.0), atol=20 * 2**2 * u)  # the Cholesky route's tight c
     for ord in ORDS:
         W, U, b, xs, s0 = _held_at_zero(np.array([[-3.0, -1.0], [0.0, -0.5]]), 9)
         np.testing.assert_allclose(chain_norms(W, U, b, xs, s0, "tanh", ord), chain_norms_reference(W, U, b, xs, s0, "tanh", ord), rtol=1e-12)
@@ -545,3 +561,19 @@ def test_unknown_activation_is_a_config_error() -> None:
     inputs = _inputs()
     with pytest.raises(derive.ConfigError, match="relu"):
         _call(chain_norms, inputs, "relu")
+
+
+def test_a_slow_power_iteration_is_finished_by_lanczos_and_certified_by_cholesky() -> None:
+    """sigma_2 / sigma_1 = 0.999 (the gap condition holds, the residual does not fall in 40 steps): Lanczos, then Cholesky; never LAPACK."""
+    P = _with_spectrum(5, [1.0, 0.999, 0.01, 0.001])
+    estimate = log_norm_2(P, np.full(4, 0.5))
+    assert estimate.route == "cholesky" and estimate.certified
+    with mpmath.workdps(50):
+        sigma = float(_exact_sigma(P))
+    assert 0 <= estimate.log_norm - np.log(sigma) <= cholesky_error(4)
+    power = P.T @ np.full(4, 0.5)
+    for _ in range(40):
+        power = P.T @ (P @ power)
+        power /= np.linalg.norm(power)
+    assert np.linalg.norm(P @ power) ** 2 < sigma**2 * (1 - 1e-9)  # power iteration alone was far from it
+    assert lanczos_theta(P, power) >= sigma**2 * (1 - 1e-14)

@@ -110,3 +110,25 @@ def test_a_node_whose_arguments_all_fold_is_rebuilt_from_their_values() -> None:
     graph = GraphJacobian([x, y], lambda e: names.get(e, e))
     assert graph.value(sp.tanh(x) * sp.tanh(y)) == s * t
     assert graph.value(sp.tanh(x) + y) == s + y
+
+
+def test_canonical_forms_of_derivatives_substitutions_and_lambdas() -> None:
+    """phi'(u) from Derivative or Subs; f_{,2} for a partial; a Derivative in two variables, or of a known function, left alone."""
+    from derive.algebra import canonical, partial, prime
+
+    u = sp.Symbol("u")
+    assert canonical(sp.Derivative(f(x), x)) == prime(f)(x)
+    assert canonical(sp.Subs(sp.Derivative(f(u), u), u, x + y)) == prime(f)(x + y)
+    assert canonical(sp.Derivative(g(x, y), y)) == partial(g, 1)(x, y)
+    two = sp.Derivative(g(x, y), x, y)
+    assert canonical(two) == two
+    other = sp.Derivative(f(x), y, evaluate=False)
+    assert canonical(other) == other
+    assert canonical(sp.Lambda(x, f(x))) == canonical(sp.Lambda(y, f(y))) != sp.Lambda(x, f(x))
+    assert canonical(sp.Lambda((x, y), g(x, y))) == sp.Lambda((x, y), g(x, y))  # two variables: kept as written
+    assert canonical(sp.Lambda(x, sp.Derivative(f(x), x))).expr == prime(f)(canonical(sp.Lambda(x, f(x))).variables[0])
+
+
+def test_matrices_of_numbers_compare_without_indeterminates() -> None:
+    assert mismatches(sp.Matrix([[1, sp.Rational(1, 2)]]), sp.Matrix([[1, sp.Rational(2, 4)]])) == []
+    assert mismatches(sp.Matrix([[1, 2]]), sp.Matrix([[1, 3]])) == [(0, 1)]

@@ -36,7 +36,20 @@ evaluated with relative error eps_eval. Kato-Temple: RELATIVE + 8 d^1.5 u, becau
 computed theta is within 3 d^1.5 u of ||Q_n x||^2 relative (|| |Q| ||_2 <= sqrt(d) ||Q||_2 and
 theta > alpha gives ||Q x||^2 >= ||Q||^2 / 2), and with theta - alpha >= GAP theta the
 rounding of r and alpha moves r^2 / (theta - alpha) by O(d^3 u^2 / GAP) relative, far below
-u. LAPACK's SVD: the ASSUMED backward error 4 d^2.5 u (Higham, Thm 19.4 and 20.3; LAPACK
+u. Where Kato-Temple cannot apply (theta - alpha < GAP theta: the other singular values are not
+small enough for the Frobenius bound alpha to separate them) the power iteration stops once theta
+has settled, and a Cholesky test certifies c = sqrt(theta) (1 + m), m = 16 d^2 u or else RELATIVE: if LAPACK's Cholesky of the
+computed A = fl(c^2 I - fl(P^T P)) completes, then R^T R = A + dA with |dA| <= gamma_{d+1} |R^T| |R|
+(Higham, Thm 10.3), so A + dA is positive semidefinite and ||dA||_2 <= gamma_{d+1} ||R||_F^2
+= gamma_{d+1} trace(A + dA) <= gamma_{d+1} d c^2 (1 + 2 gamma_{d+1} d); fl(P^T P) is within gamma_d || |P|^T |P| ||_2
+<= gamma_d ||P||_F^2 <= gamma_d d ||P||_2^2 of P^T P (Thm 3.5) and the diagonal subtraction rounds by at
+most u (c^2 + ||P||_F^2). Hence ||P||_2^2 <= c^2 + eta with eta <= (2 gamma_{d+1} d + 2 (d + 1) u + gamma_d d) c^2 (1 + 4 d^2 u),
+so ||P||_2 <= c (1 + 3 d^2 u) for d^2 u < 0.01, and the returned c is within m + 3 d^2 u <= RELATIVE + 3 d^2 u (plus the
+rounding of theta, 3 d^1.5 u) of the norm: the Cholesky route's error is RELATIVE + 4 d^2 u. The same test
+follows a power iteration that ran POWER_STEPS without a certificate (the top two singular values close),
+with theta raised to the largest Ritz value of a fully reorthogonalized Lanczos run on P^T P (LANCZOS_STEPS
+matrix-vector pairs, not tens of products): only a candidate, which the factorization proves or not. If the
+test fails, LAPACK's SVD. LAPACK's SVD: the ASSUMED backward error 4 d^2.5 u (Higham, Thm 19.4 and 20.3; LAPACK
 states only "a modest function of d" times u), not proved here. 1- and inf-norm:
 gamma_d; Frobenius: (d^2 + 2) u. The log is returned with
 error at most 3 u (|log N| + log d + 1), a factor e^{3 u (...)}. Altogether, with N_hat = e^{returned log},
@@ -76,6 +89,9 @@ ORDS: tuple[Ord, ...] = (2, 1, np.inf, "fro")
 RELATIVE = 1e-11  # the Kato-Temple certificate is accepted within this relative distance of theta
 GAP = 2.0**-20  # ... and only when theta - alpha >= GAP theta, so rounding cannot move it
 POWER_STEPS = 40
+BATCH_POWER_STEPS = 8  # the batched path's power steps before the cases left over go to LAPACK together
+LANCZOS_STEPS = 24  # Krylov dimension of the Lanczos candidate after a slow power iteration
+SETTLED = 2.0**-46  # theta has settled when a power step raises it by less than this, relatively
 
 
 # ---------------------------------------------------------------- validation
@@ -186,10 +202,15 @@ def evaluation_error(d: int, ord: Ord = 2) -> float:
     """The relative error eps_eval of the norm of the computed (scaled) product; see the module docstring."""
     u = UNIT_ROUNDOFF
     if ord == 2:
-        return max(RELATIVE + 8.0 * d**1.5 * u, svd_error(d))
+        return max(RELATIVE + 8.0 * d**1.5 * u, cholesky_error(d), svd_error(d))
     if ord == "fro":
         return (d * d + 2.0) * u
     return d * u / (1.0 - d * u)
+
+
+def cholesky_error(d: int) -> float:
+    """The relative error of the Cholesky route's 2-norm: RELATIVE + 4 d^2 u (module docstring; proved, for d^2 u < 0.01)."""
+    return RELATIVE + 4.0 * d * d * UNIT_ROUNDOFF
 
 
 def svd_error(d: int) -> float:
@@ -228,6 +249,7 @@ class NormEstimate:
     certified: bool
     vector: Array
     log_rayleigh: float  # (1/2) log theta of the last iterate: a lower bound on log ||P||_2 (up to rounding)
+    route: str = "kato-temple"  # how log_norm was found: "kato-temple", "cholesky" or "lapack"
 
 
 def log_norm_2(P: Array, start: Array) -> NormEstimate:
@@ -241,17 +263,67 @@ def log_norm_2(P: Array, start: Array) -> NormEstimate:
     x = P.T @ start
     norm = np.linalg.norm(x)
     x = x / norm if norm > 0 else np.full(P.shape[1], P.shape[1] ** -0.5)
-    theta = 0.0
+    theta = previous = 0.0
     for _ in range(POWER_STEPS):
         Px = P @ x
         theta = float(Px @ Px)
         g = P.T @ Px
         r2 = float(np.sum((g - theta * x) ** 2))
         alpha = frob2 - theta  # every eigenvalue of P^T P but the top one is <= alpha
-        if theta - alpha >= GAP * theta and r2 <= RELATIVE * theta * (theta - alpha):
-            return NormEstimate(0.5 * float(np.log(theta + r2 / (theta - alpha))), True, x, 0.5 * float(np.log(theta)))
+        if theta - alpha >= GAP * theta:
+            if r2 <= RELATIVE * theta * (theta - alpha):
+                return NormEstimate(0.5 * float(np.log(theta + r2 / (theta - alpha))), True, x, 0.5 * float(np.log(theta)))
+        elif theta - previous <= SETTLED * theta:
+            break  # no Kato-Temple bound here, and theta has settled: the Cholesky test
+        previous = theta
         x = g / np.linalg.norm(g)
-    return NormEstimate(float(np.log(np.linalg.svd(P, compute_uv=False)[0])), False, x, 0.5 * float(np.log(theta)))
+    else:  # POWER_STEPS without a certificate: a slow power iteration; the Lanczos Ritz value is a far better theta
+        theta = max(theta, lanczos_theta(P, x))
+    for margin in (16.0 * P.shape[1] ** 2 * UNIT_ROUNDOFF, RELATIVE):  # a tight c first, then the certificate's own tolerance
+        if margin <= RELATIVE and cholesky_certifies(P, theta, margin):
+            return NormEstimate(0.5 * float(np.log(theta)) + float(np.log1p(margin)), True, x, 0.5 * float(np.log(theta)), "cholesky")
+    return NormEstimate(float(np.log(np.linalg.svd(P, compute_uv=False)[0])), False, x, 0.5 * float(np.log(theta)), "lapack")
+
+
+def lanczos_theta(P: Array, x: Array, steps: int = LANCZOS_STEPS) -> float:
+    """The largest Ritz value of P^T P on the Krylov space of ``x`` (Lanczos, fully reorthogonalized): <= ||P||_2^2 up to rounding.
+
+    Only a candidate: the Cholesky test decides whether sqrt of it, slightly raised, bounds the norm.
+    """
+    m = min(steps, P.shape[1])
+    basis = np.zeros((m, P.shape[1]))
+    T = np.zeros((m, m))
+    q = x / np.linalg.norm(x)
+    for i in range(m):
+        basis[i] = q
+        w = P.T @ (P @ q)
+        T[i, i] = q @ w
+        w -= basis[: i + 1].T @ (basis[: i + 1] @ w)
+        w -= basis[: i + 1].T @ (basis[: i + 1] @ w)  # twice is enough (Kahan, Parlett)
+        b = float(np.linalg.norm(w))
+        if i + 1 == m or b <= UNIT_ROUNDOFF * abs(T[i, i]):
+            m = i + 1
+            break
+        T[i, i + 1] = T[i + 1, i] = b
+        q = w / b
+    return float(np.linalg.eigvalsh(T[:m, :m])[-1])
+
+
+def cholesky_certifies(P: Array, theta: float, margin: float = RELATIVE) -> bool:
+    """Whether LAPACK's Cholesky of c^2 I - P^T P completes for c = sqrt(theta) (1 + margin): then ||P||_2 <= c (1 + 3 d^2 u).
+
+    The module docstring has the bound; a completed factorization proves it, a failed one proves nothing.
+    """
+    d = P.shape[1]
+    if theta <= 0.0 or d * d * UNIT_ROUNDOFF >= 0.01:
+        return False
+    A = -(P.T @ P)
+    A[np.diag_indices(d)] += theta * (1.0 + margin) ** 2
+    try:
+        np.linalg.cholesky(A)
+    except np.linalg.LinAlgError:
+        return False
+    return True
 
 
 def _log_norm(P: Array, ord: Ord, start: Array) -> tuple[float, Array]:
@@ -333,43 +405,98 @@ def _batched_pre(act: NumericActivation, W: Array, U: Array, b: Array, xs: Array
     return pre
 
 
-def _batched_logs(act: NumericActivation, pre: Array, W: Array, ord: Ord) -> Array:
-    """log ||J_T ... J_{k+1}|| for a batch, J_j = diag(|phi'(a_j)|) W; every rescaling by a power of two."""
-    B, T, d = pre.shape
-    w_exp = np.frexp(np.max(np.abs(W), axis=(1, 2)))[1]
-    Ws = np.ldexp(W, -w_exp[:, None, None])
-    P = np.broadcast_to(np.eye(d), (B, d, d)).copy()
-    exponent = np.zeros(B, dtype=np.int64)
-    out = np.empty((B, T))
+def _batched_logs(log_slopes: Array, W: Array, ord: Ord) -> Array:
+    """log ||J_T ... J_{k+1}|| for a batch, J_j = diag(|phi'(a_j)|) W (log_slopes: log |phi'(a_j)|, B x T x d); every rescaling by a power of two."""
+    return _batched_chains(log_slopes, ((W, ord),))[0]
+
+
+def _batched_chains(log_slopes: Array, chains: tuple[tuple[Array, Ord], ...]) -> list[Array]:
+    """``_batched_logs`` for several (W, ord) at once, in one pass over the steps (the slopes scaled once per step)."""
+    B, T, d = log_slopes.shape
+    state = []
+    for W, ord in chains:
+        w_exp = np.frexp(np.max(np.abs(W), axis=(1, 2)))[1]
+        P = np.broadcast_to(np.eye(d), (B, d, d)).copy()
+        left = np.full((B, d), d**-0.5)  # the previous product's top left singular vector estimates: warm starts
+        state.append([np.ldexp(W, -w_exp[:, None, None]), w_exp, ord, P, left, np.zeros(B, dtype=np.int64), np.empty((B, T))])
     for k in range(T - 1, -1, -1):
-        log_slope = act.log_slope(pre[:, k])
+        log_slope = log_slopes[:, k]
         m = np.rint(np.max(log_slope, axis=1) / LOG2).astype(np.int64)
-        P = (P * np.exp(log_slope - (m * LOG2)[:, None])[:, None, :]) @ Ws
-        e = np.frexp(np.max(np.abs(P), axis=(1, 2)))[1]  # 0 for a zero product
-        P = np.ldexp(P, -e[:, None, None])
-        exponent += m + w_exp + e
-        norms = np.linalg.svd(P, compute_uv=False)[:, 0] if ord == 2 else np.linalg.norm(P, ord, axis=(1, 2))
-        with np.errstate(divide="ignore"):
-            out[:, k] = exponent * LOG2 + np.log(norms)
-    return cast(Array, np.where(np.any(W != 0, axis=(1, 2))[:, None], out, -np.inf))
+        scaled = np.exp(log_slope - (m * LOG2)[:, None])[:, None, :]
+        for chain in state:
+            Ws, w_exp, ord, P, left, exponent, out = chain
+            P = (P * scaled) @ Ws
+            e = np.frexp(np.maximum(P.max(axis=(1, 2)), -P.min(axis=(1, 2))))[1]  # 0 for a zero product
+            P = np.ldexp(P, -e[:, None, None])
+            exponent += m + w_exp + e
+            if ord == 2:
+                norms, chain[4] = _batched_norm_2(P, left)
+            else:
+                norms = np.linalg.norm(P, ord, axis=(1, 2))
+            chain[3] = P
+            with np.errstate(divide="ignore"):
+                out[:, k] = exponent * LOG2 + np.log(norms)
+    return [cast(Array, np.where(np.any(W != 0, axis=(1, 2))[:, None], chain[6], -np.inf)) for (W, _), chain in zip(chains, state, strict=True)]
+
+
+def _batched_norm_2(P: Array, left: Array) -> tuple[Array, Array]:
+    """||P_i||_2 for a batch: ``log_norm_2``'s power iteration and Kato-Temple certificate, vectorised; LAPACK's SVD for the rest.
+
+    ``left`` holds warm starts (left singular vector estimates); returns the norms and the new estimates. Each power step
+    works on the cases not yet certified only. A certified value is within RELATIVE + 8 d^1.5 u of the norm, an SVD
+    value within svd_error(d): ``evaluation_error`` covers both.
+    """
+    B, d = P.shape[0], P.shape[2]
+    frob2 = np.einsum("bij,bij->b", P, P)
+    norms = np.zeros(B)
+    vectors = np.empty((B, d))
+    active = np.flatnonzero(frob2 > 0.0)
+    Pa = P[active]
+    x = _unit_rows((Pa.transpose(0, 2, 1) @ left[active, :, None])[:, :, 0], d)
+    for _ in range(BATCH_POWER_STEPS):
+        if active.size == 0:
+            break
+        Px = (Pa @ x[:, :, None])[:, :, 0]
+        theta = np.sum(Px * Px, axis=1)
+        g = (Pa.transpose(0, 2, 1) @ Px[:, :, None])[:, :, 0]
+        r2 = np.sum((g - theta[:, None] * x) ** 2, axis=1)
+        gap = theta - (frob2[active] - theta)  # theta - alpha: every other eigenvalue of P^T P is <= alpha
+        ok = (gap >= GAP * theta) & (r2 <= RELATIVE * theta * gap)
+        norms[active[ok]] = np.sqrt(theta[ok] + r2[ok] / gap[ok])
+        vectors[active[ok]] = x[ok]
+        keep = ~ok
+        active, Pa, x = active[keep], Pa[keep], _unit_rows(g[keep], d)
+    if active.size:
+        norms[active] = np.linalg.svd(Pa, compute_uv=False)[:, 0]
+        vectors[active] = x
+    vectors[frob2 == 0.0] = d**-0.5
+    return norms, _unit_rows((P @ vectors[:, :, None])[:, :, 0], d)
+
+
+def _unit_rows(rows: Array, d: int) -> Array:
+    """Each row scaled to length 1; a zero row becomes the constant unit vector."""
+    size = np.linalg.norm(rows, axis=1)
+    return cast(Array, np.where(size[:, None] > 0, rows / np.where(size > 0, size, 1.0)[:, None], d**-0.5))
 
 
 def chain_log_norms_batched(W: Array, U: Array, b: Array, xs: Array, s0: Array | None = None, activation: str = "tanh", ord: Ord = 2) -> Array:
     """chain_log_norms for a batch of B independent RNNs of one size: W is B x d x d, xs is B x T x m; returns B x T.
 
     Meant for many small cases at once (property tests, sweeps): every step is one batched
-    matrix product, and the 2-norm is the batched SVD's largest singular value (d is small).
+    matrix product, and the 2-norm is certified by a vectorised power iteration with the Kato-Temple bound, the batched
+    SVD's largest singular value only where that does not apply (``_batched_norm_2``).
     """
     ord = check_ord(ord)
     act = numeric(activation)
     W, U, b, xs, s = validate_batched(W, U, b, xs, s0)
-    return _batched_logs(act, _batched_pre(act, W, U, b, xs, s), W, ord)
+    return _batched_logs(act.log_slope(_batched_pre(act, W, U, b, xs, s)), W, ord)
 
 
 def chain_bounds_batched(W: Array, U: Array, b: Array, xs: Array, s0: Array | None = None, activation: str = "tanh") -> ChainBounds:
     """The batched 2-norm chain with the inputs of its error bound: log norms, log magnitudes (Frobenius of |J| products), eps."""
     act = numeric(activation)
     W, U, b, xs, s = validate_batched(W, U, b, xs, s0)
-    pre = _batched_pre(act, W, U, b, xs, s)
-    errors = np.array([slope_error(act, act.log_slope(row)) for row in pre])
-    return ChainBounds(_batched_logs(act, pre, W, 2), _batched_logs(act, pre, np.abs(W), "fro"), errors)
+    log_slopes = act.log_slope(_batched_pre(act, W, U, b, xs, s))
+    errors = np.array([slope_error(act, row) for row in log_slopes])
+    norms, magnitudes = _batched_chains(log_slopes, ((W, 2), (np.abs(W), "fro")))
+    return ChainBounds(norms, magnitudes, errors)
