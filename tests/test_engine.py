@@ -577,3 +577,35 @@ def test_a_slow_power_iteration_is_finished_by_lanczos_and_certified_by_cholesky
         power /= np.linalg.norm(power)
     assert np.linalg.norm(P @ power) ** 2 < sigma**2 * (1 - 1e-9)  # power iteration alone was far from it
     assert lanczos_theta(P, power) >= sigma**2 * (1 - 1e-14)
+
+
+def test_when_no_certificate_applies_lapack_gives_the_norm(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the Cholesky test failing, the value is LAPACK's, flagged uncertified, with the Rayleigh value below it."""
+    import verify.engine as engine
+
+    P = _with_spectrum(3, [0.75, 0.75, 0.75])
+    monkeypatch.setattr(engine, "cholesky_certifies", lambda *args: False)
+    estimate = engine.log_norm_2(P, np.full(3, 3**-0.5))
+    assert estimate.route == "lapack" and estimate.certified is False
+    assert estimate.log_norm == pytest.approx(np.log(0.75), abs=svd_error(3))
+    assert estimate.log_rayleigh <= estimate.log_norm + 1e-15
+
+
+def test_lanczos_is_the_rayleigh_quotient_after_one_step_and_exact_on_the_whole_space() -> None:
+    P = np.diag([3.0, 2.0, 1.0, 0.5])
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    unit = x / np.linalg.norm(x)
+    assert lanczos_theta(P, x, steps=1) == pytest.approx(unit @ (P.T @ P) @ unit, rel=1e-15)
+    assert lanczos_theta(P, x) == pytest.approx(9.0, rel=1e-14)
+    assert lanczos_theta(P, x, steps=2) < 9.0  # a Ritz value: below the top eigenvalue until the space is large enough
+    invariant = np.array([0.0, 1.0, 0.0, 0.0])  # an eigenvector: the Krylov space stops at dimension 1
+    assert lanczos_theta(P, invariant) == pytest.approx(4.0, rel=1e-15)
+
+
+def test_the_cholesky_test_fails_below_the_norm_and_for_a_non_positive_candidate() -> None:
+    P = _with_spectrum(6, [2.0, 1.0, 0.5])
+    sigma2 = 4.0
+    assert cholesky_certifies(P, sigma2 * (1 + 1e-9), 1e-12)
+    assert not cholesky_certifies(P, sigma2 * (1 - 1e-9), 1e-12)
+    assert cholesky_certifies(P, sigma2 * (1 - 1e-13), 1e-11)  # the margin lifts a candidate just below
+    assert not cholesky_certifies(P, -1.0, 10.0) and not cholesky_certifies(P, 0.0, 10.0)
