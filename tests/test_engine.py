@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -641,7 +642,7 @@ def test_the_batched_path_certifies_chains_with_a_gap_without_lapack(monkeypatch
     cases: list[int] = []
     svd = np.linalg.svd
 
-    def counting(a: Array, *args: object, **kwargs: object) -> object:
+    def counting(a: Array, *args: Any, **kwargs: Any) -> Any:
         cases.append(int(np.prod(np.shape(a)[:-2])))
         return svd(a, *args, **kwargs)
 
