@@ -10,7 +10,7 @@ for every choice of the functions) and it never calls ``simplify``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import sympy as sp
 from sympy import QQ
@@ -46,24 +46,25 @@ def _rename_bound(lam: sp.Lambda) -> sp.Lambda:
     return sp.Lambda(_BOUND, lam.expr.xreplace({variable: _BOUND}))
 
 
-def nodes_of_type(exprs: Iterable[sp.Basic], types: tuple[type, ...]) -> set[sp.Basic]:
-    """The distinct sub-expressions of ``types`` in ``exprs``.
+def distinct_nodes(exprs: Iterable[sp.Basic], children: Callable[[sp.Basic], Iterable[sp.Basic]] = lambda node: node.args) -> Iterator[sp.Basic]:
+    """Each distinct sub-expression of ``exprs`` once, descending through ``children`` (the arguments by default).
 
-    Like ``Basic.atoms`` but visits each distinct sub-expression once: unrolled
-    recurrences share their sub-trees, which ``atoms`` would walk again and again.
+    Unrolled recurrences share their sub-trees, which ``Basic.atoms``, ``expand`` and ``xreplace`` walk again and again.
     """
     seen: set[sp.Basic] = set()
-    found: set[sp.Basic] = set()
     stack = list(exprs)
     while stack:
         node = stack.pop()
         if node in seen:
             continue
         seen.add(node)
-        if isinstance(node, types):
-            found.add(node)
-        stack.extend(node.args)
-    return found
+        yield node
+        stack.extend(children(node))
+
+
+def nodes_of_type(exprs: Iterable[sp.Basic], types: tuple[type, ...]) -> set[sp.Basic]:
+    """The distinct sub-expressions of ``types`` in ``exprs`` (like ``Basic.atoms``, each shared sub-tree visited once)."""
+    return {node for node in distinct_nodes(exprs) if isinstance(node, types)}
 
 
 def _canonical_one(node: sp.Basic) -> sp.Basic:
@@ -106,19 +107,10 @@ class PolynomialForms:
     def __init__(self, exprs: Iterable[sp.Basic]) -> None:
         self._keys: dict[sp.Basic, sp.Basic] = {}
         leaves: dict[sp.Basic, None] = {}
-        seen: set[sp.Basic] = set()
-        stack = list(exprs)
-        while stack:
-            node = stack.pop()
-            if node in seen:
-                continue
-            seen.add(node)
-            children = self._children(node)
-            if children is None:
+        for node in distinct_nodes(exprs, lambda node: self._children(node) or ()):
+            if self._children(node) is None:
                 key = self._keys.setdefault(node, _atom_key(node) if not isinstance(node, sp.Symbol) else node)
                 leaves.setdefault(key)
-            else:
-                stack.extend(children)
         names = sorted(leaves, key=sp.default_sort_key)
         self._ring, *gens = ring([f"x{i}" for i in range(len(names))] or ["x0"], QQ)
         self._gens = dict(zip(names, gens, strict=False))
