@@ -111,10 +111,7 @@ class Unrolled:
     @cached_property
     def folding(self) -> dict[sp.Basic, sp.Basic]:
         """Each entry of phi(W s_{j-1} + U x_j + b), in the symbols of s_{j-1}, mapped to the symbol of s_j."""
-        table: dict[sp.Basic, sp.Basic] = {}
-        for j in range(self.first + 1, self.last + 1):
-            table.update(zip(self._step(j, self.state(j - 1), self.W), self.state(j), strict=True))
-        return table
+        return {formula: symbol for symbol, formula in self.definitions(self.first + 1, self.last).items()}
 
     def fold(self, matrix: sp.MatrixBase) -> sp.ImmutableMatrix:
         """``matrix`` canonical, with one-step formulas replaced by the states' symbols."""
