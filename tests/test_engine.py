@@ -315,8 +315,8 @@ def test_every_2_norm_of_a_chain_with_a_gap_is_certified(monkeypatch: pytest.Mon
 
     calls: list[bool] = []
 
-    def spy(P: np.ndarray, start: np.ndarray) -> object:
-        estimate = log_norm_2(P, start)
+    def spy(P: np.ndarray, start: np.ndarray, *rest: object) -> object:
+        estimate = log_norm_2(P, start, *rest)  # type: ignore[arg-type]
         calls.append(estimate.certified)
         return estimate
 
@@ -654,3 +654,99 @@ def test_the_batched_path_certifies_chains_with_a_gap_without_lapack(monkeypatch
     assert sum(cases) == 0
     for i in range(B):
         np.testing.assert_allclose(logs[i], (12 - np.arange(12)) * np.log(np.linalg.norm(W[i], 2)), rtol=1e-10, atol=1e-12)
+
+
+def test_a_flat_spectrum_goes_to_lanczos_on_the_gram_matrix_and_is_certified(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Singular values 1, 0.9, ..., 0.3 (d = 8): sigma_1^2 is far below ||P||_F^2 / 2, so Kato-Temple can never apply.
+
+    The power iteration gives up after a few steps (HOPELESS), Lanczos runs on the computed P^T P, and the Cholesky
+    test reuses that matrix: certified within cholesky_error of the exact norm, with far fewer steps than POWER_STEPS.
+    """
+    import verify.engine as engine
+
+    P = _with_spectrum(7, [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3])
+    grams: list[np.ndarray] = []
+    real_lanczos = engine.lanczos_theta
+
+    def spy(P_: np.ndarray, x: np.ndarray, steps: int = engine.LANCZOS_STEPS, gram: np.ndarray | None = None) -> float:
+        assert gram is not None  # the no-gap route hands Lanczos the Gram matrix
+        np.testing.assert_allclose(gram, P_.T @ P_, rtol=0, atol=1e-15)
+        grams.append(gram.copy())
+        return real_lanczos(P_, x, steps, gram)
+
+    monkeypatch.setattr(engine, "lanczos_theta", spy)
+    work = (np.empty((8, 8)), np.empty((8, 8)))
+    estimate = engine.log_norm_2(P, np.full(8, 8**-0.5), work=work)
+    assert len(grams) == 1 and estimate.route == "cholesky" and estimate.certified
+    with mpmath.workdps(50):
+        sigma = float(_exact_sigma(P))
+    assert 0 <= estimate.log_norm - np.log(sigma) <= cholesky_error(8)
+    np.testing.assert_array_equal(work[0], grams[0])  # the Gram matrix lives in the caller's buffer
+    assert estimate.left is not None and np.linalg.norm(estimate.left) == pytest.approx(1.0, rel=1e-15)
+
+
+def test_the_cholesky_test_with_a_given_gram_matrix_and_buffer_decides_as_without() -> None:
+    P = _with_spectrum(2, [1.0, 0.6, 0.2])
+    sigma2 = float(_exact_sigma(P)) ** 2
+    gram, work = P.T @ P, np.empty((3, 3))
+    for theta, margin in ((sigma2 * (1 + 1e-9), 1e-12), (sigma2 * (1 - 1e-9), 1e-12), (sigma2 * (1 - 1e-13), 1e-11)):
+        assert cholesky_certifies(P, theta, margin, gram, work) == cholesky_certifies(P, theta, margin)
+    np.testing.assert_array_equal(gram, P.T @ P)  # the caller's Gram matrix is not overwritten
+    with pytest.raises(AssertionError):  # a wrong Gram matrix (P P^T instead of P^T P) changes the decision for a non-normal P
+        for theta in np.linspace(0.9, 1.1, 21) * sigma2:
+            assert cholesky_certifies(P, theta, 1e-12, P @ P.T) == cholesky_certifies(P, theta, 1e-12)
+        for theta in np.linspace(0.9, 1.1, 21) * sigma2:
+            assert cholesky_certifies(P, theta, 1e-12, 0.5 * gram) == cholesky_certifies(P, theta, 1e-12)
+
+
+def test_lanczos_stops_early_once_the_ritz_value_has_settled() -> None:
+    """Top eigenvalue well separated: the Ritz value settles in a few steps, and the result equals the full run's."""
+    P = np.diag(np.concatenate([[4.0], np.linspace(1.0, 0.1, 63)]))
+    x = np.ones(64)
+    calls = []
+
+    class Counting(np.ndarray):
+        def __matmul__(self, other: object) -> np.ndarray:
+            calls.append(1)
+            return np.asarray(self) @ other  # type: ignore[operator,no-any-return]
+
+    import verify.engine as engine
+
+    gram = (P.T @ P).view(Counting)
+    theta = lanczos_theta(P, x, gram=gram)
+    assert theta == pytest.approx(16.0, rel=1e-14)
+    assert len(calls) < engine.LANCZOS_STEPS
+
+
+@pytest.mark.parametrize("scale", [2.0**40, 2.0**-40])
+def test_orthogonal_times_a_huge_or_tiny_scale_has_exact_logs(scale: float) -> None:
+    """W = scale Q (Q orthogonal) at a = 0: ||W^n||_2 = scale^n and ||W^n||_F = sqrt(3) scale^n, far past the float range."""
+    Q = _with_spectrum(9, [1.0, 1.0, 1.0])
+    lags = 60 - np.arange(60)
+    np.testing.assert_allclose(chain_log_norms(*_held_at_zero(scale * Q, 60)), lags * np.log(scale), rtol=1e-12)
+    fro = chain_log_norms(*_held_at_zero(scale * Q, 60), ord="fro")
+    np.testing.assert_allclose(fro, lags * np.log(scale) + 0.5 * np.log(3.0), rtol=1e-12)
+
+
+def test_within_the_loose_range_the_product_is_not_rescaled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chain whose norms stay at 1 never rescales; one whose scaled product halves every step rescales every 16 steps."""
+    import verify.engine as engine
+
+    calls: list[int] = []
+    real = np.ldexp
+
+    def counting_ldexp(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(engine.np, "ldexp", counting_ldexp)
+    W = _with_spectrum(4, [1.0, 0.5, 0.25])
+    W, U, b, xs, s0 = _held_at_zero(W, 12)  # ||W^n|| = 1 for all n: the norms stay at 1
+    before = len(calls)
+    logs = chain_log_norms(W, U, b, xs, s0)
+    gentle = len(calls) - before  # the one scaling of W before the steps
+    np.testing.assert_allclose(np.exp(logs), chain_norms_reference(W, U, b, xs, s0), rtol=1e-12)
+    steep = _held_at_zero(np.diag([1.0, 2.0**-30, 2.0**-30]), 40)  # W scaled to 1/2 I: ||P||_F^2 falls by 4 a step
+    before = len(calls)
+    np.testing.assert_allclose(chain_log_norms(*steep), 0.0, atol=1e-15)
+    assert gentle == 1 and len(calls) - before == 1 + 2  # W, then twice in 40 steps: after 17 and after 33 (2^-32 crossed)

@@ -3,7 +3,8 @@
 ds_T/ds_k = J_T J_{T-1} ... J_{k+1} with J_j = diag(phi'(a_j)) W. The product is
 accumulated backward once, P <- (P * phi'(a_j)) W (rows scaled, never a diag matrix
 built). Every rescaling is by a power of two (np.frexp / np.ldexp), so it is exact,
-and the scale is an integer exponent: the log of the norm is exponent * log 2 + log
+and is done only when ||P||_F^2 leaves [2^-LOOSE, 2^LOOSE] (a step multiplies ||P||_F by at
+most 2^0.5 d, so nothing overflows in between), and the scale is an integer exponent: the log of the norm is exponent * log 2 + log
 of the scaled norm, with no rounding accumulated over the steps. The slopes enter as
 e^{L - m log 2} 2^m with L = log|phi'| (finite for saturated units) and m an integer.
 
@@ -48,7 +49,9 @@ so ||P||_2 <= c (1 + 3 d^2 u) for d^2 u < 0.01, and the returned c is within m +
 rounding of theta, 3 d^1.5 u) of the norm: the Cholesky route's error is RELATIVE + 4 d^2 u. The same test
 follows a power iteration that ran POWER_STEPS without a certificate (the top two singular values close),
 with theta raised to the largest Ritz value of a fully reorthogonalized Lanczos run on P^T P (LANCZOS_STEPS
-matrix-vector pairs, not tens of products): only a candidate, which the factorization proves or not. If the
+matrix-vector pairs, not tens of products): only a candidate, which the factorization proves or not. Where
+there is no gap and theta - alpha would take more than HOPELESS power steps at the last step's pace to become one,
+the Lanczos run is on the computed P^T P (one product with it per step), which the Cholesky test then reuses. If the
 test fails, LAPACK's SVD. LAPACK's SVD: the ASSUMED backward error 4 d^2.5 u (Higham, Thm 19.4 and 20.3; LAPACK
 states only "a modest function of d" times u), not proved here. 1- and inf-norm:
 gamma_d; Frobenius: (d^2 + 2) u. The log is returned with
@@ -92,6 +95,7 @@ POWER_STEPS = 40
 BATCH_POWER_STEPS = 8  # the batched path's power steps before the cases left over go to LAPACK together
 LANCZOS_STEPS = 24  # Krylov dimension of the Lanczos candidate after a slow power iteration
 SETTLED = 2.0**-46  # theta has settled when a power step raises it by less than this, relatively
+HOPELESS = 32.0  # no gap, and theta - alpha would need more than this many steps at the last step's pace: go to Lanczos
 
 
 # ---------------------------------------------------------------- validation
@@ -243,63 +247,83 @@ def error_bound(d: int, lag: int | NDArray[Any], eps: float, ord: Ord = 2, log_n
 
 @dataclass(frozen=True)
 class NormEstimate:
-    """log ||P||_2 of one scaled product, whether the Kato-Temple certificate gave it, and the top right singular vector estimate."""
+    """log ||P||_2 of one scaled product, whether a certificate gave it, and the top singular vector estimates."""
 
     log_norm: float
     certified: bool
-    vector: Array
+    vector: Array  # the right singular vector estimate (unit length)
     log_rayleigh: float  # (1/2) log theta of the last iterate: a lower bound on log ||P||_2 (up to rounding)
     route: str = "kato-temple"  # how log_norm was found: "kato-temple", "cholesky" or "lapack"
+    left: Array | None = None  # P vector / ||P vector||: the warm start for the next product of a chain
 
 
-def log_norm_2(P: Array, start: Array) -> NormEstimate:
+def log_norm_2(P: Array, start: Array, frob2: float | None = None, work: tuple[Array, Array] | None = None) -> NormEstimate:
     """log ||P||_2: the Kato-Temple upper bound from a warm-started power iteration on P^T P, else LAPACK's value.
 
     ``start`` is a left singular vector estimate (the previous product's); certified is False on the LAPACK route.
+    ``frob2`` is ||P||_F^2 as computed, when the caller has it; ``work``, two d x d buffers for the Cholesky route.
     """
-    frob2 = float(np.einsum("ij,ij->", P, P))
+    if frob2 is None:
+        frob2 = float(np.einsum("ij,ij->", P, P))
     if frob2 == 0.0:
-        return NormEstimate(-np.inf, False, start, -np.inf)
+        return NormEstimate(-np.inf, False, start, -np.inf, left=start)
     x = P.T @ start
     norm = np.linalg.norm(x)
     x = x / norm if norm > 0 else np.full(P.shape[1], P.shape[1] ** -0.5)
     theta = previous = 0.0
+    gram = None
     for _ in range(POWER_STEPS):
         Px = P @ x
         theta = float(Px @ Px)
         g = P.T @ Px
-        r2 = float(np.sum((g - theta * x) ** 2))
+        residual = g - theta * x
+        r2 = float(residual @ residual)
         alpha = frob2 - theta  # every eigenvalue of P^T P but the top one is <= alpha
         if theta - alpha >= GAP * theta:
             if r2 <= RELATIVE * theta * (theta - alpha):
-                return NormEstimate(0.5 * float(np.log(theta + r2 / (theta - alpha))), True, x, 0.5 * float(np.log(theta)))
+                log_theta = 0.5 * float(np.log(theta))
+                return NormEstimate(0.5 * float(np.log(theta + r2 / (theta - alpha))), True, x, log_theta, left=_unit(Px))
         elif theta - previous <= SETTLED * theta:
             break  # no Kato-Temple bound here, and theta has settled: the Cholesky test
+        elif alpha - theta > HOPELESS * (theta - previous):
+            # No gap, and at this pace theta will not reach one: Lanczos on P^T P, which the Cholesky test reuses.
+            gram = np.matmul(P.T, P, out=None if work is None else work[0])
+            theta = max(theta, lanczos_theta(P, g / np.linalg.norm(g), gram=gram))
+            break
         previous = theta
         x = g / np.linalg.norm(g)
     else:  # POWER_STEPS without a certificate: a slow power iteration; the Lanczos Ritz value is a far better theta
         theta = max(theta, lanczos_theta(P, x))
+    left = _unit(P @ x)
     for margin in (16.0 * P.shape[1] ** 2 * UNIT_ROUNDOFF, RELATIVE):  # a tight c first, then the certificate's own tolerance
-        if margin <= RELATIVE and cholesky_certifies(P, theta, margin):
-            return NormEstimate(0.5 * float(np.log(theta)) + float(np.log1p(margin)), True, x, 0.5 * float(np.log(theta)), "cholesky")
-    return NormEstimate(float(np.log(np.linalg.svd(P, compute_uv=False)[0])), False, x, 0.5 * float(np.log(theta)), "lapack")
+        if margin <= RELATIVE and cholesky_certifies(P, theta, margin, gram, None if work is None else work[1]):
+            return NormEstimate(0.5 * float(np.log(theta)) + float(np.log1p(margin)), True, x, 0.5 * float(np.log(theta)), "cholesky", left)
+    return NormEstimate(float(np.log(np.linalg.svd(P, compute_uv=False)[0])), False, x, 0.5 * float(np.log(theta)), "lapack", left)
 
 
-def lanczos_theta(P: Array, x: Array, steps: int = LANCZOS_STEPS) -> float:
+def _unit(v: Array) -> Array:
+    """v / ||v||, or the constant unit vector where v is 0."""
+    size = float(np.linalg.norm(v))
+    return v / size if size > 0.0 else np.full(v.shape[0], v.shape[0] ** -0.5)
+
+
+def lanczos_theta(P: Array, x: Array, steps: int = LANCZOS_STEPS, gram: Array | None = None) -> float:
     """||P v||^2 / ||v||^2 for the top Ritz vector v of P^T P on the Krylov space of ``x`` (Lanczos, reorthogonalized).
 
     A Rayleigh quotient, so at most ||P||_2^2 (up to rounding) even where the basis has lost orthogonality, in which
     case the Ritz value itself can lie above the top eigenvalue (seen on a d = 64 chain before this was recomputed).
 
-    Only a candidate: the Cholesky test decides whether sqrt of it, slightly raised, bounds the norm.
+    Only a candidate: the Cholesky test decides whether sqrt of it, slightly raised, bounds the norm. With ``gram``
+    (the computed P^T P) each step is one product with it instead of two with P; the Rayleigh quotient is still P's.
     """
     m = min(steps, P.shape[1])
     basis = np.zeros((m, P.shape[1]))
     T = np.zeros((m, m))
     q = x / np.linalg.norm(x)
+    ritz_before = 0.0
     for i in range(m):
         basis[i] = q
-        w = P.T @ (P @ q)
+        w = gram @ q if gram is not None else P.T @ (P @ q)
         T[i, i] = q @ w
         w -= basis[: i + 1].T @ (basis[: i + 1] @ w)
         w -= basis[: i + 1].T @ (basis[: i + 1] @ w)  # twice is enough (Kahan, Parlett)
@@ -307,6 +331,12 @@ def lanczos_theta(P: Array, x: Array, steps: int = LANCZOS_STEPS) -> float:
         if i + 1 == m or b <= 2.0**-26 * abs(T[i, i]):  # an invariant subspace, up to rounding: stop
             m = i + 1
             break
+        if i % 4 == 3:  # every fourth step: stop once the top Ritz value has settled (the Cholesky test judges it anyway)
+            top = float(np.linalg.eigvalsh(T[: i + 1, : i + 1])[-1])
+            if top - ritz_before <= SETTLED * top:
+                m = i + 1
+                break
+            ritz_before = top
         T[i, i + 1] = T[i + 1, i] = b
         q = w / b
     _, vectors = np.linalg.eigh(T[:m, :m])
@@ -315,38 +345,62 @@ def lanczos_theta(P: Array, x: Array, steps: int = LANCZOS_STEPS) -> float:
     return float(Pv @ Pv) / float(ritz @ ritz)  # the Rayleigh quotient of the Ritz vector: below ||P||_2^2 whatever the basis
 
 
-def cholesky_certifies(P: Array, theta: float, margin: float = RELATIVE) -> bool:
+def cholesky_certifies(P: Array, theta: float, margin: float = RELATIVE, gram: Array | None = None, work: Array | None = None) -> bool:
     """Whether LAPACK's Cholesky of c^2 I - P^T P completes for c = sqrt(theta) (1 + margin): then ||P||_2 <= c (1 + 3 d^2 u).
 
     The module docstring has the bound; a completed factorization proves it, a failed one proves nothing.
+    ``gram`` is the computed P^T P where the caller has it (fl(P^T P), as the bound assumes); ``work``, a d x d
+    buffer the factorization may overwrite (it saves an allocation per call in a chain).
     """
     d = P.shape[1]
     if theta <= 0.0 or d * d * UNIT_ROUNDOFF >= 0.01:
         return False
-    A = -(P.T @ P)
-    A[np.diag_indices(d)] += theta * (1.0 + margin) ** 2
+    A = np.negative(gram if gram is not None else P.T @ P, out=work)
+    A.reshape(-1)[:: d + 1] += theta * (1.0 + margin) ** 2
     try:
-        np.linalg.cholesky(A)
+        np.linalg.cholesky(A)  # reads one triangle, each entry a computed dot product of the bound's kind
     except np.linalg.LinAlgError:
         return False
     return True
 
 
-def _log_norm(P: Array, ord: Ord, start: Array) -> tuple[float, Array]:
-    """log ||P|| of a scaled product (largest entry in [1/2, 1), so never 0); the 2-norm through ``log_norm_2``."""
+def _log_norm(P: Array, ord: Ord, start: Array, frob2: float, work: tuple[Array, Array]) -> tuple[float, Array]:
+    """log ||P|| and the next warm start (a unit left singular vector estimate); ``frob2`` = ||P||_F^2 > 0, computed."""
     if ord == 2:
-        estimate = log_norm_2(P, start)
-        return estimate.log_norm, estimate.vector
+        estimate = log_norm_2(P, start, frob2, work)
+        return estimate.log_norm, start if estimate.left is None else estimate.left
+    if ord == "fro":
+        return 0.5 * float(np.log(frob2)), start
     return float(np.log(np.linalg.norm(P, ord))), start
 
 
-def _scaled_slopes(log_slope: Array) -> tuple[Array, int]:
-    """(s, m) with phi' = 2^m s: m = rint(max L / log 2), an integer, s = exp(L - m log 2)."""
-    m = int(np.rint(np.max(log_slope) / LOG2))
-    return np.exp(log_slope - m * LOG2), m
+def _scaled_slopes(log_slopes: Array) -> tuple[Array, Array]:
+    """(s, m) with phi' = 2^m s row by row: m = rint(max L / log 2), an integer per step, s = exp(L - m log 2)."""
+    m = np.rint(np.max(log_slopes, axis=-1) / LOG2).astype(np.int64)
+    return np.exp(log_slopes - (m * LOG2)[..., None]), m
 
 
 # ---------------------------------------------------------------- the engine
+
+#: The product is left unscaled while ||P||_F^2 stays in [2^-LOOSE, 2^LOOSE]; outside, it is rescaled by a power of two.
+LOOSE = 32
+
+
+def _rescale(P: Array, frob2: float) -> tuple[float, int]:
+    """Rescale P in place by an exact power of two 2^-e when ||P||_F^2 has left [2^-LOOSE, 2^LOOSE]; returns (||P||_F^2, e).
+
+    Within that range nothing is done (e = 0): a step grows the product's entries by at most d (the scaled slopes are
+    below 2^0.5 and the scaled W's entries below 1), so nothing can overflow before the next check. Below it, or where
+    the squares underflowed, the largest entry decides the scale (it lands in [1/2, 1)); a zero product stays zero (e = 0).
+    """
+    if 2.0**-LOOSE <= frob2 <= 2.0**LOOSE:
+        return frob2, 0
+    peak = max(float(P.max()), -float(P.min()))
+    if peak == 0.0:
+        return 0.0, 0
+    e = int(np.frexp(peak)[1])
+    np.ldexp(P, -e, out=P)  # exact: the largest entry lands in [1/2, 1)
+    return float(np.einsum("ij,ij->", P, P)), e
 
 
 def chain_log_norms(W: Array, U: Array, b: Array, xs: Array, s0: Array | None = None, activation: str = "tanh", ord: Ord = 2) -> Array:
@@ -361,24 +415,22 @@ def chain_log_norms(W: Array, U: Array, b: Array, xs: Array, s0: Array | None = 
         return out
     w_exp = int(np.frexp(np.max(np.abs(W)))[1])
     Ws = np.ldexp(W, -w_exp)  # exact: entries below 1 in magnitude
+    slopes, steps = _scaled_slopes(act.log_slope(pre))
+    exponents = np.cumsum((steps + w_exp)[::-1])[::-1]  # 2^exponents[k] is the scale the slopes and W bring to lag T - k
     P, spare = np.eye(d), np.empty((d, d))
-    exponent = 0  # the product is 2^exponent P, exactly
+    work = (np.empty((d, d)), np.empty((d, d)))  # the Cholesky route's buffers: allocated once, not per lag
+    rescaled = 0  # the product is 2^(exponents[k] + rescaled) P, exactly
     u = np.full(d, d**-0.5)
     for k in range(T - 1, -1, -1):
-        slopes, m = _scaled_slopes(act.log_slope(pre[k]))
-        np.multiply(P, slopes, out=P)  # P diag(phi'(a_{k+1})), up to the factor 2^m
+        np.multiply(P, slopes[k], out=P)  # P diag(phi'(a_{k+1})), up to the factor 2^steps[k]
         np.matmul(P, Ws, out=spare)
         P, spare = spare, P
-        peak = max(float(P.max()), -float(P.min()))
-        if peak == 0.0:
+        frob2, e = _rescale(P, float(np.einsum("ij,ij->", P, P)))  # einsum: faster here than BLAS's threaded dot
+        if frob2 == 0.0:
             return out
-        e = int(np.frexp(peak)[1])
-        np.ldexp(P, -e, out=P)  # exact: the largest entry lands in [1/2, 1)
-        exponent += m + w_exp + e
-        log_norm, v = _log_norm(P, ord, u)
-        out[k] = exponent * LOG2 + log_norm
-        u = P @ v  # the top left singular vector of the next product is close to this one's
-        u /= np.linalg.norm(u) or 1.0
+        rescaled += e
+        log_norm, u = _log_norm(P, ord, u, frob2, work)
+        out[k] = (int(exponents[k]) + rescaled) * LOG2 + log_norm
     return out
 
 
