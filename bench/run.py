@@ -8,7 +8,8 @@ ran on; ``--quick`` runs the smallest sizes only (a smoke run, also used by the 
    Jacobians and nothing else; no method can do less), with PyTorch's best hand-written method when torch is installed,
    over (d, T), tanh and sigmoid, the 2- and Frobenius norms; the largest relative difference to the reference.
 2. The peak memory chain_norms allocates beyond its inputs (tracemalloc), against d^2 and T d^2 doubles.
-3. The batched property path (chain_bounds_batched) against a loop of chain_log_norms: random cases per second.
+3. The batched property path (chain_bounds_batched) against a per-case loop computing the same quantities (the 2-norms,
+   the magnitudes of the error bound, the slope error): random cases per second.
 4. python -m derive end to end (a subprocess), and each check's time as d and t-k grow.
 5. The rigorous enclosure (verify.enclose_chain_norms) at the sizes the report uses.
 """
@@ -36,7 +37,7 @@ if str(ROOT) not in sys.path:
 
 from verify import chain_norms, chain_norms_reference, enclose_chain_norms  # noqa: E402
 from verify.activations import numeric  # noqa: E402
-from verify.engine import chain_bounds_batched, chain_log_norms  # noqa: E402
+from verify.engine import chain_bounds, chain_bounds_batched  # noqa: E402
 
 SIZES = ((16, 100), (64, 200), (128, 500), (256, 1000))
 QUICK_SIZES = ((16, 100), (64, 200))
@@ -156,9 +157,9 @@ def batched_table(cases: int, runs: int) -> list[str]:
     W = rng.standard_normal((cases, d, d)) / np.sqrt(d)
     U, b, xs = rng.standard_normal((cases, d, 2)), rng.standard_normal((cases, d)), rng.standard_normal((cases, T, 2))
 
-    def loop() -> None:
+    def loop() -> None:  # the same quantities as chain_bounds_batched, case by case: 2-norms, magnitudes, slope error
         for i in range(cases):
-            chain_log_norms(W[i], U[i], b[i], xs[i])
+            chain_bounds(W[i], U[i], b[i], xs[i])
 
     t = medians({"batched": lambda: chain_bounds_batched(W, U, b, xs), "loop": loop}, runs)
     line = f"| {d} | {T} | {cases} | {cases / t['batched']:.0f} | {cases / t['loop']:.0f} | {t['loop'] / t['batched']:.1f}x |"

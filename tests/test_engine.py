@@ -31,6 +31,7 @@ from verify.engine import (  # noqa: I001
     cholesky_error,
     error_bound,
     evaluation_error,
+    krylov_kato_temple,
     lanczos_theta,
     log_norm_2,
     slope_error,
@@ -565,10 +566,10 @@ def test_unknown_activation_is_a_config_error() -> None:
 
 
 def test_a_slow_power_iteration_is_finished_by_lanczos_and_certified_by_cholesky() -> None:
-    """sigma_2 / sigma_1 = 0.999 (the gap condition holds, the residual does not fall in 40 steps): Lanczos, then Cholesky; never LAPACK."""
+    """sigma_2 / sigma_1 = 0.999 (the residual does not fall in 40 steps): Lanczos certifies, by its Krylov space or Cholesky; never LAPACK."""
     P = _with_spectrum(5, [1.0, 0.999, 0.01, 0.001])
     estimate = log_norm_2(P, np.full(4, 0.5))
-    assert estimate.route == "cholesky" and estimate.certified
+    assert estimate.route in ("krylov-kato-temple", "cholesky") and estimate.certified
     with mpmath.workdps(50):
         sigma = float(_exact_sigma(P))
     assert 0 <= estimate.log_norm - np.log(sigma) <= cholesky_error(4)
@@ -585,7 +586,7 @@ def test_when_no_certificate_applies_lapack_gives_the_norm(monkeypatch: pytest.M
     import verify.engine as engine
 
     P = _with_spectrum(3, [0.75, 0.75, 0.75])
-    monkeypatch.setattr(engine, "cholesky_certifies", lambda *args: False)
+    monkeypatch.setattr(engine, "cholesky_certifies", lambda *args, **kwargs: False)
     estimate = engine.log_norm_2(P, np.full(3, 3**-0.5))
     assert estimate.route == "lapack" and estimate.certified is False
     assert estimate.log_norm == pytest.approx(np.log(0.75), abs=svd_error(3))
@@ -656,53 +657,61 @@ def test_the_batched_path_certifies_chains_with_a_gap_without_lapack(monkeypatch
         np.testing.assert_allclose(logs[i], (12 - np.arange(12)) * np.log(np.linalg.norm(W[i], 2)), rtol=1e-10, atol=1e-12)
 
 
-def test_a_flat_spectrum_goes_to_lanczos_on_the_gram_matrix_and_is_certified(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Singular values 1, 0.9, ..., 0.3 (d = 8): sigma_1^2 is far below ||P||_F^2 / 2, so Kato-Temple can never apply.
+def test_a_flat_spectrum_is_certified_by_the_krylov_space() -> None:
+    """Singular values 1, 0.9, ..., 0.3 (d = 8): sigma_1^2 is far below ||P||_F^2 / 2, so the one-vector alpha never gives a gap.
 
-    The power iteration gives up after a few steps (HOPELESS), Lanczos runs on the computed P^T P, and the Cholesky
-    test reuses that matrix: certified within cholesky_error of the exact norm, with far fewer steps than POWER_STEPS.
+    The power iteration gives up after a few steps (HOPELESS); Lanczos's Krylov space bounds lambda_2 instead, and the
+    Kato-Temple bound holds: within RELATIVE + 8 d^1.5 u above the exact norm, never below it.
     """
-    import verify.engine as engine
-
     P = _with_spectrum(7, [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3])
-    grams: list[np.ndarray] = []
-    real_lanczos = engine.lanczos_theta
-
-    def spy(P_: np.ndarray, x: np.ndarray, steps: int = engine.LANCZOS_STEPS, gram: np.ndarray | None = None) -> float:
-        assert gram is not None  # the no-gap route hands Lanczos the Gram matrix
-        np.testing.assert_allclose(gram, P_.T @ P_, rtol=0, atol=1e-15)
-        grams.append(gram.copy())
-        return real_lanczos(P_, x, steps, gram)
-
-    monkeypatch.setattr(engine, "lanczos_theta", spy)
-    work = (np.empty((8, 8)), np.empty((8, 8)))
-    estimate = engine.log_norm_2(P, np.full(8, 8**-0.5), work=work)
-    assert len(grams) == 1 and estimate.route == "cholesky" and estimate.certified
+    estimate = log_norm_2(P, np.full(8, 8**-0.5), work=np.empty((8, 8)))
+    assert estimate.route == "krylov-kato-temple" and estimate.certified
     with mpmath.workdps(50):
         sigma = float(_exact_sigma(P))
-    assert 0 <= estimate.log_norm - np.log(sigma) <= cholesky_error(8)
-    np.testing.assert_array_equal(work[0], grams[0])  # the Gram matrix lives in the caller's buffer
-    assert estimate.left is not None and np.linalg.norm(estimate.left) == pytest.approx(1.0, rel=1e-15)
+    assert -4 * u <= estimate.log_norm - np.log(sigma) <= RELATIVE + 8 * 8**1.5 * u
+    assert np.linalg.norm(estimate.left) == pytest.approx(1.0, rel=1e-15)
 
 
-def test_the_cholesky_test_with_a_given_gram_matrix_and_buffer_decides_as_without() -> None:
+@pytest.mark.parametrize("seed", range(40))
+def test_the_krylov_bound_is_never_below_the_norm(seed: int) -> None:
+    """Near-converged subspaces (the top k right singular vectors, perturbed by 1e-7): whenever certified, the value is an
+    upper bound on the exact norm (to rounding) and within the stated error above it. An alpha below lambda_2 breaks this."""
+    rng = np.random.default_rng(seed)
+    d = int(rng.integers(5, 12))
+    k = int(rng.integers(3, d))
+    top = 1.0 - rng.uniform(1e-3, 0.05)  # sigma_2 near sigma_1 = 1: the residual's term decides, and an unsound alpha shows
+    P = _with_spectrum(seed, sorted([1.0, top, *rng.uniform(0.0, top, d - 2)], reverse=True))
+    _, _, Vt = np.linalg.svd(P)
+    X, _ = np.linalg.qr((Vt[:k] + 10.0 ** rng.uniform(-6, -4) * rng.standard_normal((k, d))).T)
+    estimate = krylov_kato_temple(P, X.T, float(np.sum(P * P)))
+    with mpmath.workdps(50):
+        log_sigma = float(mpmath.log(_exact_sigma(P)))
+    assert estimate.log_rayleigh <= log_sigma + 4 * d * u
+    if estimate.certified:
+        assert -4 * d * u <= estimate.log_norm - log_sigma <= RELATIVE + 8 * d**1.5 * u
+
+
+def test_the_krylov_bound_needs_a_gap_and_a_small_residual() -> None:
+    """The whole space as X gives the exact top pair; a random 2-dimensional X leaves a residual: no certificate."""
+    P = _with_spectrum(3, [1.0, 0.6, 0.5, 0.4, 0.3])
+    exact = krylov_kato_temple(P, np.eye(5), float(np.sum(P * P)))
+    assert exact.certified and exact.route == "krylov-kato-temple"
+    rough = krylov_kato_temple(P, np.linalg.qr(np.random.default_rng(0).standard_normal((5, 2)))[0].T, float(np.sum(P * P)))
+    assert not rough.certified and rough.route == "none"
+
+
+def test_the_cholesky_test_with_a_buffer_decides_as_without() -> None:
     P = _with_spectrum(2, [1.0, 0.6, 0.2])
     sigma2 = float(_exact_sigma(P)) ** 2
-    gram, work = P.T @ P, np.empty((3, 3))
+    work = np.empty((3, 3))
     for theta, margin in ((sigma2 * (1 + 1e-9), 1e-12), (sigma2 * (1 - 1e-9), 1e-12), (sigma2 * (1 - 1e-13), 1e-11)):
-        assert cholesky_certifies(P, theta, margin, gram, work) == cholesky_certifies(P, theta, margin)
-    np.testing.assert_array_equal(gram, P.T @ P)  # the caller's Gram matrix is not overwritten
-    with pytest.raises(AssertionError):  # a wrong Gram matrix (P P^T instead of P^T P) changes the decision for a non-normal P
-        for theta in np.linspace(0.9, 1.1, 21) * sigma2:
-            assert cholesky_certifies(P, theta, 1e-12, P @ P.T) == cholesky_certifies(P, theta, 1e-12)
-        for theta in np.linspace(0.9, 1.1, 21) * sigma2:
-            assert cholesky_certifies(P, theta, 1e-12, 0.5 * gram) == cholesky_certifies(P, theta, 1e-12)
+        assert cholesky_certifies(P, theta, margin, work) == cholesky_certifies(P, theta, margin)
 
 
 def test_lanczos_stops_early_once_the_ritz_value_has_settled() -> None:
-    """Top eigenvalue well separated: the Ritz value settles in a few steps, and the result equals the full run's."""
-    P = np.diag(np.concatenate([[4.0], np.linspace(1.0, 0.1, 63)]))
-    x = np.ones(64)
+    """Top eigenvalue well separated: the Ritz value settles in a few steps, and the result is the top eigenvalue."""
+    import verify.engine as engine
+
     calls = []
 
     class Counting(np.ndarray):
@@ -710,12 +719,10 @@ def test_lanczos_stops_early_once_the_ritz_value_has_settled() -> None:
             calls.append(1)
             return np.asarray(self) @ other  # type: ignore[operator,no-any-return]
 
-    import verify.engine as engine
-
-    gram = (P.T @ P).view(Counting)
-    theta = lanczos_theta(P, x, gram=gram)
+    P = np.diag(np.concatenate([[4.0], np.linspace(1.0, 0.1, 63)])).view(Counting)
+    theta = lanczos_theta(P, np.ones(64))
     assert theta == pytest.approx(16.0, rel=1e-14)
-    assert len(calls) < engine.LANCZOS_STEPS
+    assert len(calls) < 2 * engine.LANCZOS_STEPS  # two products a step (P and its transpose), one at the end: stopped early
 
 
 @pytest.mark.parametrize("scale", [2.0**40, 2.0**-40])
@@ -750,3 +757,20 @@ def test_within_the_loose_range_the_product_is_not_rescaled(monkeypatch: pytest.
     before = len(calls)
     np.testing.assert_allclose(chain_log_norms(*steep), 0.0, atol=1e-15)
     assert gentle == 1 and len(calls) - before == 1 + 2  # W, then twice in 40 steps: after 17 and after 33 (2^-32 crossed)
+
+
+def test_the_krylov_bound_with_the_residual_along_the_second_direction_is_above_the_norm() -> None:
+    """X = (cos e v1 + sin e v2, v3, ..., v6): the Ritz vector's error lies along v2 (sigma_2 = 0.995), the one direction X
+    leaves out, so the bound is tight only with alpha >= lambda_2; certified, it stays above the exact norm. An alpha
+    lowered by 1e-3 ||P||_F^2 falls short by about e^2 1e-3 ||P||_F^2, far more than rounding."""
+    sigma = np.array([1.0, 0.995, 0.01, 0.005, 0.002, 0.001])  # X holds v3: alpha = lambda_2 + lambda_3 + ..., nearly tight
+    P = _with_spectrum(11, list(sigma))
+    _, _, Vt = np.linalg.svd(P)
+    e = 2e-5
+    X = np.vstack([np.cos(e) * Vt[0] + np.sin(e) * Vt[1], Vt[2:]])
+    estimate = krylov_kato_temple(P, X, float(np.sum(P * P)))
+    assert estimate.certified
+    with mpmath.workdps(50):
+        log_sigma = float(mpmath.log(_exact_sigma(P)))
+    assert estimate.log_rayleigh < log_sigma - 1e-12  # the Rayleigh value alone falls short: the residual term is needed
+    assert -8 * u <= estimate.log_norm - log_sigma <= RELATIVE + 8 * 6**1.5 * u

@@ -51,7 +51,8 @@ follows a power iteration that ran POWER_STEPS without a certificate (the top tw
 with theta raised to the largest Ritz value of a fully reorthogonalized Lanczos run on P^T P (LANCZOS_STEPS
 matrix-vector pairs, not tens of products): only a candidate, which the factorization proves or not. Where
 there is no gap and theta - alpha would take more than HOPELESS power steps at the last step's pace to become one,
-the Lanczos run is on the computed P^T P (one product with it per step), which the Cholesky test then reuses. If the
+a Lanczos run bounds lambda_2 by its Krylov space (``krylov_kato_temple``) and, where that gives no certificate,
+supplies the Cholesky test's candidate. If the
 test fails, LAPACK's SVD. LAPACK's SVD: the ASSUMED backward error 4 d^2.5 u (Higham, Thm 19.4 and 20.3; LAPACK
 states only "a modest function of d" times u), not proved here. 1- and inf-norm:
 gamma_d; Frobenius: (d^2 + 2) u. The log is returned with
@@ -75,8 +76,9 @@ factors as sums of log1p, so that evaluating E does not itself lose its small te
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -92,7 +94,8 @@ ORDS: tuple[Ord, ...] = (2, 1, np.inf, "fro")
 RELATIVE = 1e-11  # the Kato-Temple certificate is accepted within this relative distance of theta
 GAP = 2.0**-20  # ... and only when theta - alpha >= GAP theta, so rounding cannot move it
 POWER_STEPS = 40
-BATCH_POWER_STEPS = 8  # the batched path's power steps before the cases left over go to LAPACK together
+BATCH_POWER_STEPS = 2  # the batched path's steps (each 2^BATCH_SQUARINGS power steps) before the rest go to LAPACK together
+BATCH_SQUARINGS = 4
 LANCZOS_STEPS = 24  # Krylov dimension of the Lanczos candidate after a slow power iteration
 SETTLED = 2.0**-46  # theta has settled when a power step raises it by less than this, relatively
 HOPELESS = 32.0  # no gap, and theta - alpha would need more than this many steps at the last step's pace: go to Lanczos
@@ -202,6 +205,13 @@ def slope_error(act: NumericActivation, log_slopes: Array) -> float:
     return 1.01 * delta + 2.0 * UNIT_ROUNDOFF
 
 
+def slope_errors(act: NumericActivation, log_slopes: Array) -> Array:
+    """``slope_error`` for each chain of a batch (log_slopes: B x T x d), as one vector: the same formula, case by case."""
+    largest = np.max(np.abs(log_slopes), axis=(1, 2))
+    log_error = np.array([act.log_slope_error(value) for value in largest])
+    return cast(Array, 1.01 * (log_error + UNIT_ROUNDOFF * (3.5 * largest + 3.0)) + 2.0 * UNIT_ROUNDOFF)
+
+
 def evaluation_error(d: int, ord: Ord = 2) -> float:
     """The relative error eps_eval of the norm of the computed (scaled) product; see the module docstring."""
     u = UNIT_ROUNDOFF
@@ -245,33 +255,31 @@ def error_bound(d: int, lag: int | NDArray[Any], eps: float, ord: Ord = 2, log_n
 # ---------------------------------------------------------------- norms of the scaled product
 
 
-@dataclass(frozen=True)
-class NormEstimate:
+class NormEstimate(NamedTuple):
     """log ||P||_2 of one scaled product, whether a certificate gave it, and the top singular vector estimates."""
 
     log_norm: float
     certified: bool
     vector: Array  # the right singular vector estimate (unit length)
     log_rayleigh: float  # (1/2) log theta of the last iterate: a lower bound on log ||P||_2 (up to rounding)
-    route: str = "kato-temple"  # how log_norm was found: "kato-temple", "cholesky" or "lapack"
-    left: Array | None = None  # P vector / ||P vector||: the warm start for the next product of a chain
+    route: str  # how log_norm was found: "kato-temple", "cholesky" or "lapack"
+    left: Array  # P vector / ||P vector||: the warm start for the next product of a chain
 
 
-def log_norm_2(P: Array, start: Array, frob2: float | None = None, work: tuple[Array, Array] | None = None) -> NormEstimate:
+def log_norm_2(P: Array, start: Array, frob2: float | None = None, work: Array | None = None) -> NormEstimate:
     """log ||P||_2: the Kato-Temple upper bound from a warm-started power iteration on P^T P, else LAPACK's value.
 
     ``start`` is a left singular vector estimate (the previous product's); certified is False on the LAPACK route.
-    ``frob2`` is ||P||_F^2 as computed, when the caller has it; ``work``, two d x d buffers for the Cholesky route.
+    ``frob2`` is ||P||_F^2 as computed, when the caller has it; ``work``, a d x d buffer for the Cholesky route.
     """
     if frob2 is None:
         frob2 = float(np.einsum("ij,ij->", P, P))
     if frob2 == 0.0:
-        return NormEstimate(-np.inf, False, start, -np.inf, left=start)
+        return NormEstimate(-np.inf, False, start, -np.inf, "zero", start)
     x = P.T @ start
-    norm = np.linalg.norm(x)
-    x = x / norm if norm > 0 else np.full(P.shape[1], P.shape[1] ** -0.5)
+    size = math.sqrt(float(x @ x))
+    x = x / size if size > 0.0 else np.full(P.shape[1], P.shape[1] ** -0.5)
     theta = previous = 0.0
-    gram = None
     for _ in range(POWER_STEPS):
         Px = P @ x
         theta = float(Px @ Px)
@@ -280,23 +288,25 @@ def log_norm_2(P: Array, start: Array, frob2: float | None = None, work: tuple[A
         r2 = float(residual @ residual)
         alpha = frob2 - theta  # every eigenvalue of P^T P but the top one is <= alpha
         if theta - alpha >= GAP * theta:
-            if r2 <= RELATIVE * theta * (theta - alpha):
-                log_theta = 0.5 * float(np.log(theta))
-                return NormEstimate(0.5 * float(np.log(theta + r2 / (theta - alpha))), True, x, log_theta, left=_unit(Px))
+            if r2 <= RELATIVE * theta * (theta - alpha):  # theta > 0 here, so Px / sqrt(theta) is a unit vector
+                return NormEstimate(0.5 * math.log(theta + r2 / (theta - alpha)), True, x, 0.5 * math.log(theta), "kato-temple", Px / math.sqrt(theta))
         elif theta - previous <= SETTLED * theta:
             break  # no Kato-Temple bound here, and theta has settled: the Cholesky test
         elif alpha - theta > HOPELESS * (theta - previous):
-            # No gap, and at this pace theta will not reach one: Lanczos on P^T P, which the Cholesky test reuses.
-            gram = np.matmul(P.T, P, out=None if work is None else work[0])
-            theta = max(theta, lanczos_theta(P, g / np.linalg.norm(g), gram=gram))
+            # No gap, and at this pace theta will not reach one: Lanczos, whose Krylov space bounds lambda_2 far better
+            # than ||P||_F^2 - theta; where even that gives no certificate, the Cholesky test on its candidate.
+            krylov, estimate = _lanczos(P, g / math.sqrt(float(g @ g)), LANCZOS_STEPS, frob2=frob2)
+            if estimate is not None:
+                return estimate
+            theta = max(theta, krylov)
             break
         previous = theta
-        x = g / np.linalg.norm(g)
+        x = g / math.sqrt(float(g @ g))
     else:  # POWER_STEPS without a certificate: a slow power iteration; the Lanczos Ritz value is a far better theta
         theta = max(theta, lanczos_theta(P, x))
     left = _unit(P @ x)
     for margin in (16.0 * P.shape[1] ** 2 * UNIT_ROUNDOFF, RELATIVE):  # a tight c first, then the certificate's own tolerance
-        if margin <= RELATIVE and cholesky_certifies(P, theta, margin, gram, None if work is None else work[1]):
+        if margin <= RELATIVE and cholesky_certifies(P, theta, margin, work=work):
             return NormEstimate(0.5 * float(np.log(theta)) + float(np.log1p(margin)), True, x, 0.5 * float(np.log(theta)), "cholesky", left)
     return NormEstimate(float(np.log(np.linalg.svd(P, compute_uv=False)[0])), False, x, 0.5 * float(np.log(theta)), "lapack", left)
 
@@ -307,14 +317,22 @@ def _unit(v: Array) -> Array:
     return v / size if size > 0.0 else np.full(v.shape[0], v.shape[0] ** -0.5)
 
 
-def lanczos_theta(P: Array, x: Array, steps: int = LANCZOS_STEPS, gram: Array | None = None) -> float:
+def lanczos_theta(P: Array, x: Array, steps: int = LANCZOS_STEPS) -> float:
     """||P v||^2 / ||v||^2 for the top Ritz vector v of P^T P on the Krylov space of ``x`` (Lanczos, reorthogonalized).
 
     A Rayleigh quotient, so at most ||P||_2^2 (up to rounding) even where the basis has lost orthogonality, in which
     case the Ritz value itself can lie above the top eigenvalue (seen on a d = 64 chain before this was recomputed).
 
-    Only a candidate: the Cholesky test decides whether sqrt of it, slightly raised, bounds the norm. With ``gram``
-    (the computed P^T P) each step is one product with it instead of two with P; the Rayleigh quotient is still P's.
+    Only a candidate: the Cholesky test decides whether sqrt of it, slightly raised, bounds the norm.
+    """
+    return _lanczos(P, x, steps)[0]
+
+
+def _lanczos(P: Array, x: Array, steps: int, frob2: float | None = None) -> tuple[float, NormEstimate | None]:
+    """``lanczos_theta``'s candidate, and with ``frob2`` (= ||P||_F^2, computed) a Kato-Temple certificate where the Krylov space gives one.
+
+    Every fourth step, with ``frob2``: the block bound (``krylov_kato_temple``) on the basis so far; a certified estimate
+    ends the run. Otherwise the run stops once the top Ritz value has settled (every fourth step) or at ``steps``.
     """
     m = min(steps, P.shape[1])
     basis = np.zeros((m, P.shape[1]))
@@ -323,7 +341,7 @@ def lanczos_theta(P: Array, x: Array, steps: int = LANCZOS_STEPS, gram: Array | 
     ritz_before = 0.0
     for i in range(m):
         basis[i] = q
-        w = gram @ q if gram is not None else P.T @ (P @ q)
+        w = P.T @ (P @ q)
         T[i, i] = q @ w
         w -= basis[: i + 1].T @ (basis[: i + 1] @ w)
         w -= basis[: i + 1].T @ (basis[: i + 1] @ w)  # twice is enough (Kahan, Parlett)
@@ -331,7 +349,11 @@ def lanczos_theta(P: Array, x: Array, steps: int = LANCZOS_STEPS, gram: Array | 
         if i + 1 == m or b <= 2.0**-26 * abs(T[i, i]):  # an invariant subspace, up to rounding: stop
             m = i + 1
             break
-        if i % 4 == 3:  # every fourth step: stop once the top Ritz value has settled (the Cholesky test judges it anyway)
+        if i % 4 == 3:  # every fourth step: a certificate from the basis so far, or a settled top Ritz value, ends the run
+            if frob2 is not None:
+                estimate = krylov_kato_temple(P, basis[: i + 1], frob2)
+                if estimate.certified:
+                    return math.exp(2.0 * estimate.log_rayleigh), estimate
             top = float(np.linalg.eigvalsh(T[: i + 1, : i + 1])[-1])
             if top - ritz_before <= SETTLED * top:
                 m = i + 1
@@ -339,23 +361,60 @@ def lanczos_theta(P: Array, x: Array, steps: int = LANCZOS_STEPS, gram: Array | 
             ritz_before = top
         T[i, i + 1] = T[i + 1, i] = b
         q = w / b
+    if frob2 is not None:
+        estimate = krylov_kato_temple(P, basis[:m], frob2)
+        return math.exp(2.0 * estimate.log_rayleigh), estimate if estimate.certified else None
     _, vectors = np.linalg.eigh(T[:m, :m])
     ritz = basis[:m].T @ vectors[:, -1]
     Pv = P @ ritz
-    return float(Pv @ Pv) / float(ritz @ ritz)  # the Rayleigh quotient of the Ritz vector: below ||P||_2^2 whatever the basis
+    return float(Pv @ Pv) / float(ritz @ ritz), None  # the Rayleigh quotient of the Ritz vector: below ||P||_2^2 whatever the basis
 
 
-def cholesky_certifies(P: Array, theta: float, margin: float = RELATIVE, gram: Array | None = None, work: Array | None = None) -> bool:
+def krylov_kato_temple(P: Array, X: Array, frob2: float) -> NormEstimate:
+    """The Kato-Temple bound with the top Ritz vector of P^T P on the rows of X (k of them, nearly orthonormal) and a block alpha.
+
+    Rayleigh-Ritz on span(X): H = (P X^T)^T (P X^T), eigenvalues t_1 >= ... >= t_k, top eigenvector giving v = X^T c.
+    With V = X^T, V^T V = I + E and ||E||_2 <= eta < 1 (measured), H's eigenvalues are those of Q^T G Q (G = P^T P,
+    Q orthonormal) times factors in [1 - eta, 1 + eta] (Ostrowski), and those interlace with G's (Cauchy): lambda_j >=
+    t_j / (1 + eta). With rho = ||P v||^2 (v unit) <= lambda_1, trace G = ||P||_F^2 and lambda_j >= 0,
+
+        lambda_2 = ||P||_F^2 - lambda_1 - sum_{j>=3} lambda_j <= ||P||_F^2 - rho - sum_{j=3..k} max(t_j, 0) / (1 + eta) = alpha,
+
+    far below ||P||_F^2 - rho (the one-vector alpha) once the Krylov space holds the next few singular directions. The
+    rounding of H (Weyl: each t_j moves by at most gamma_d (k + 2 sqrt k)(1 + eta) ||P||_F^2), of rho (gamma_d) and
+    of the computed ||P||_F^2 (gamma_{d^2}) is added to alpha, so alpha >= lambda_2 holds for the computed values too.
+    The certificate is then the one-vector route's: rho - alpha >= GAP rho and r^2 <= RELATIVE rho (rho - alpha).
+    """
+    k, d = X.shape
+    Y = P @ X.T
+    H = Y.T @ Y
+    eta = float(np.linalg.norm(X @ X.T - np.eye(k)))  # the Frobenius norm bounds ||E||_2
+    values, vectors = np.linalg.eigh(H)  # ascending: values[-1] is t_1, values[-2] t_2
+    v = X.T @ vectors[:, -1]
+    v /= np.linalg.norm(v)
+    Pv = P @ v
+    rho = float(Pv @ Pv)
+    g = P.T @ Pv
+    residual = g - rho * v
+    r2 = float(residual @ residual)
+    u = UNIT_ROUNDOFF
+    slack = 1.01 * u * (d * d + d * (k + 2.0 * math.sqrt(k)) * (1.0 + eta) * k + 2.0 * d) * frob2
+    alpha = frob2 - rho - float(np.sum(np.maximum(values[:-2], 0.0))) / (1.0 + eta) + slack
+    if eta < 0.5 and rho > 0.0 and rho - alpha >= GAP * rho and r2 <= RELATIVE * rho * (rho - alpha):
+        return NormEstimate(0.5 * math.log(rho + r2 / (rho - alpha)), True, v, 0.5 * math.log(rho), "krylov-kato-temple", Pv / math.sqrt(rho))
+    return NormEstimate(math.nan, False, v, 0.5 * math.log(rho) if rho > 0.0 else -math.inf, "none", Pv / math.sqrt(rho) if rho > 0.0 else Pv)
+
+
+def cholesky_certifies(P: Array, theta: float, margin: float = RELATIVE, work: Array | None = None) -> bool:
     """Whether LAPACK's Cholesky of c^2 I - P^T P completes for c = sqrt(theta) (1 + margin): then ||P||_2 <= c (1 + 3 d^2 u).
 
     The module docstring has the bound; a completed factorization proves it, a failed one proves nothing.
-    ``gram`` is the computed P^T P where the caller has it (fl(P^T P), as the bound assumes); ``work``, a d x d
-    buffer the factorization may overwrite (it saves an allocation per call in a chain).
+    ``work``: a d x d buffer for c^2 I - P^T P (it saves an allocation per call in a chain).
     """
     d = P.shape[1]
     if theta <= 0.0 or d * d * UNIT_ROUNDOFF >= 0.01:
         return False
-    A = np.negative(gram if gram is not None else P.T @ P, out=work)
+    A = np.negative(P.T @ P, out=work)
     A.reshape(-1)[:: d + 1] += theta * (1.0 + margin) ** 2
     try:
         np.linalg.cholesky(A)  # reads one triangle, each entry a computed dot product of the bound's kind
@@ -364,11 +423,11 @@ def cholesky_certifies(P: Array, theta: float, margin: float = RELATIVE, gram: A
     return True
 
 
-def _log_norm(P: Array, ord: Ord, start: Array, frob2: float, work: tuple[Array, Array]) -> tuple[float, Array]:
+def _log_norm(P: Array, ord: Ord, start: Array, frob2: float, work: Array) -> tuple[float, Array]:
     """log ||P|| and the next warm start (a unit left singular vector estimate); ``frob2`` = ||P||_F^2 > 0, computed."""
     if ord == 2:
         estimate = log_norm_2(P, start, frob2, work)
-        return estimate.log_norm, start if estimate.left is None else estimate.left
+        return estimate.log_norm, estimate.left
     if ord == "fro":
         return 0.5 * float(np.log(frob2)), start
     return float(np.log(np.linalg.norm(P, ord))), start
@@ -384,6 +443,7 @@ def _scaled_slopes(log_slopes: Array) -> tuple[Array, Array]:
 
 #: The product is left unscaled while ||P||_F^2 stays in [2^-LOOSE, 2^LOOSE]; outside, it is rescaled by a power of two.
 LOOSE = 32
+LOW, HIGH = 2.0**-LOOSE, 2.0**LOOSE
 
 
 def _rescale(P: Array, frob2: float) -> tuple[float, int]:
@@ -393,7 +453,7 @@ def _rescale(P: Array, frob2: float) -> tuple[float, int]:
     below 2^0.5 and the scaled W's entries below 1), so nothing can overflow before the next check. Below it, or where
     the squares underflowed, the largest entry decides the scale (it lands in [1/2, 1)); a zero product stays zero (e = 0).
     """
-    if 2.0**-LOOSE <= frob2 <= 2.0**LOOSE:
+    if LOW <= frob2 <= HIGH:
         return frob2, 0
     peak = max(float(P.max()), -float(P.min()))
     if peak == 0.0:
@@ -408,27 +468,43 @@ def chain_log_norms(W: Array, U: Array, b: Array, xs: Array, s0: Array | None = 
     ord = check_ord(ord)
     act = numeric(activation)
     W, U, b, xs, s = validate(W, U, b, xs, s0)
-    pre = _forward(W, U, b, xs, s, act.phi)
-    T, d = pre.shape
+    slopes, steps = _scaled_slopes(act.log_slope(_forward(W, U, b, xs, s, act.phi)))
+    return _chain_logs(slopes, steps, W, ord)
+
+
+def chain_bounds(W: Array, U: Array, b: Array, xs: Array, s0: Array | None = None, activation: str = "tanh") -> ChainBounds:
+    """``chain_bounds_batched`` for one network (a batch of one): the 2-norm chain, its magnitudes and the slope error, case by case."""
+    act = numeric(activation)
+    W, U, b, xs, s = validate(W, U, b, xs, s0)
+    log_slopes = act.log_slope(_forward(W, U, b, xs, s, act.phi))
+    slopes, steps = _scaled_slopes(log_slopes)
+    norms, magnitudes = _chain_logs(slopes, steps, W, 2), _chain_logs(slopes, steps, np.abs(W), "fro")
+    return ChainBounds(norms[None], magnitudes[None], np.array([slope_error(act, log_slopes)]))
+
+
+def _chain_logs(slopes: Array, steps: Array, W: Array, ord: Ord) -> Array:
+    """The backward pass of ``chain_log_norms``: scaled slopes s (T x d) and their exponents m (phi' = 2^m s), W, the norm."""
+    T, d = slopes.shape
     out = np.full(T, -np.inf)
     if not W.any():
         return out
     w_exp = int(np.frexp(np.max(np.abs(W)))[1])
     Ws = np.ldexp(W, -w_exp)  # exact: entries below 1 in magnitude
-    slopes, steps = _scaled_slopes(act.log_slope(pre))
     exponents = np.cumsum((steps + w_exp)[::-1])[::-1]  # 2^exponents[k] is the scale the slopes and W bring to lag T - k
     P, spare = np.eye(d), np.empty((d, d))
-    work = (np.empty((d, d)), np.empty((d, d)))  # the Cholesky route's buffers: allocated once, not per lag
+    work = np.empty((d, d))  # the Cholesky route's buffer: allocated once, not per lag
     rescaled = 0  # the product is 2^(exponents[k] + rescaled) P, exactly
     u = np.full(d, d**-0.5)
     for k in range(T - 1, -1, -1):
         np.multiply(P, slopes[k], out=P)  # P diag(phi'(a_{k+1})), up to the factor 2^steps[k]
         np.matmul(P, Ws, out=spare)
         P, spare = spare, P
-        frob2, e = _rescale(P, float(np.einsum("ij,ij->", P, P)))  # einsum: faster here than BLAS's threaded dot
-        if frob2 == 0.0:
-            return out
-        rescaled += e
+        frob2 = float(np.einsum("ij,ij->", P, P))  # einsum: faster here than BLAS's threaded dot
+        if not LOW <= frob2 <= HIGH:
+            frob2, e = _rescale(P, frob2)
+            if frob2 == 0.0:
+                return out
+            rescaled += e
         log_norm, u = _log_norm(P, ord, u, frob2, work)
         out[k] = (int(exponents[k]) + rescaled) * LOG2 + log_norm
     return out
@@ -469,61 +545,84 @@ def _batched_logs(log_slopes: Array, W: Array, ord: Ord) -> Array:
 
 
 def _batched_chains(log_slopes: Array, chains: tuple[tuple[Array, Ord], ...]) -> list[Array]:
-    """``_batched_logs`` for several (W, ord) at once, in one pass over the steps (the slopes scaled once per step)."""
+    """``_batched_logs`` for several (W, ord) at once, in one pass over the steps (the slopes scaled once for all steps).
+
+    As in ``chain_log_norms``, a case's product is rescaled (by an exact power of two) only when its ||P||_F^2 leaves
+    [2^-LOOSE, 2^LOOSE].
+    """
     B, T, d = log_slopes.shape
+    slopes, steps = _scaled_slopes(log_slopes)  # B x T x d and B x T
     state = []
     for W, ord in chains:
         w_exp = np.frexp(np.max(np.abs(W), axis=(1, 2)))[1]
         P = np.broadcast_to(np.eye(d), (B, d, d)).copy()
         left = np.full((B, d), d**-0.5)  # the previous product's top left singular vector estimates: warm starts
-        state.append([np.ldexp(W, -w_exp[:, None, None]), w_exp, ord, P, left, np.zeros(B, dtype=np.int64), np.empty((B, T))])
+        exponents = np.cumsum((steps + w_exp[:, None])[:, ::-1], axis=1)[:, ::-1]  # as in chain_log_norms, per case
+        state.append([np.ldexp(W, -w_exp[:, None, None]), ord, P, left, np.zeros(B, dtype=np.int64), np.empty((B, T)), exponents])
+    spare = np.empty((B, d, d))
     for k in range(T - 1, -1, -1):
-        log_slope = log_slopes[:, k]
-        m = np.rint(np.max(log_slope, axis=1) / LOG2).astype(np.int64)
-        scaled = np.exp(log_slope - (m * LOG2)[:, None])[:, None, :]
+        scaled = slopes[:, k, None, :]
         for chain in state:
-            Ws, w_exp, ord, P, left, exponent, out = chain
-            P = (P * scaled) @ Ws
-            e = np.frexp(np.maximum(P.max(axis=(1, 2)), -P.min(axis=(1, 2))))[1]  # 0 for a zero product
-            P = np.ldexp(P, -e[:, None, None])
-            exponent += m + w_exp + e
+            Ws, ord, P, left, rescaled, out, exponents = chain
+            np.multiply(P, scaled, out=spare)
+            np.matmul(spare, Ws, out=P)  # in place, through a buffer: far faster than (P * scaled) @ Ws for small d
+            frob2 = np.einsum("bij,bij->b", P, P)
+            far = (frob2 < LOW) | (frob2 > HIGH)
+            if far.any():
+                Pf = P[far]
+                e = np.frexp(np.maximum(Pf.max(axis=(1, 2)), -Pf.min(axis=(1, 2))))[1]  # 0 for a zero product
+                P[far] = np.ldexp(Pf, -e[:, None, None])  # exact: the largest entry lands in [1/2, 1)
+                rescaled[far] += e
+                frob2[far] = np.einsum("bij,bij->b", P[far], P[far])
             if ord == 2:
-                norms, chain[4] = _batched_norm_2(P, left)
+                norms, chain[3] = _batched_norm_2(P, left, frob2)
+            elif ord == "fro":
+                norms = np.sqrt(frob2)
             else:
                 norms = np.linalg.norm(P, ord, axis=(1, 2))
-            chain[3] = P
             with np.errstate(divide="ignore"):
-                out[:, k] = exponent * LOG2 + np.log(norms)
-    return [cast(Array, np.where(np.any(W != 0, axis=(1, 2))[:, None], chain[6], -np.inf)) for (W, _), chain in zip(chains, state, strict=True)]
+                out[:, k] = (exponents[:, k] + rescaled) * LOG2 + np.log(norms)
+    return [cast(Array, np.where(np.any(W != 0, axis=(1, 2))[:, None], chain[5], -np.inf)) for (W, _), chain in zip(chains, state, strict=True)]
 
 
-def _batched_norm_2(P: Array, left: Array) -> tuple[Array, Array]:
-    """||P_i||_2 for a batch: ``log_norm_2``'s power iteration and Kato-Temple certificate, vectorised; LAPACK's SVD for the rest.
+def _batched_norm_2(P: Array, left: Array, frob2: Array | None = None) -> tuple[Array, Array]:
+    """||P_i||_2 for a batch: ``log_norm_2``'s Kato-Temple certificate, vectorised; LAPACK's SVD for the rest.
 
-    ``left`` holds warm starts (left singular vector estimates); returns the norms and the new estimates. Each power step
+    ``left`` holds warm starts (left singular vector estimates); returns the norms and the new estimates. The vectors
+    come from powers of G = P^T P / ||P||_F^2: BATCH_SQUARINGS squarings give G^(2^s), and each of BATCH_POWER_STEPS
+    steps multiplies by it (2^s power steps at the cost of one), then tests the Kato-Temple bound with P itself, exactly as
+    ``log_norm_2`` does; G's powers only choose the vector, so their rounding cannot weaken the certificate. Each step
     works on the cases not yet certified only. A certified value is within RELATIVE + 8 d^1.5 u of the norm, an SVD
-    value within svd_error(d): ``evaluation_error`` covers both.
+    value within svd_error(d): ``evaluation_error`` covers both. ``frob2``: the computed ||P_i||_F^2, where known.
     """
     B, d = P.shape[0], P.shape[2]
-    frob2 = np.einsum("bij,bij->b", P, P)
+    if frob2 is None:
+        frob2 = np.einsum("bij,bij->b", P, P)
     norms = np.zeros(B)
     vectors = np.empty((B, d))
     active = np.flatnonzero(frob2 > 0.0)
-    Pa = P[active]
-    x = _unit_rows((Pa.transpose(0, 2, 1) @ left[active, :, None])[:, :, 0], d)
+    Pa, fa = P[active], frob2[active]
+    G = np.matmul(np.ascontiguousarray(Pa.transpose(0, 2, 1)), Pa)
+    G /= fa[:, None, None]  # eigenvalues in [0, 1]: no power of G overflows
+    for _ in range(BATCH_SQUARINGS):
+        np.matmul(G, G.copy(), out=G)
+    x = (left[active, None, :] @ Pa)[:, 0, :]  # P^T left, as a row vector times P (no transposed view)
     for _ in range(BATCH_POWER_STEPS):
         if active.size == 0:
             break
+        x = _unit_rows((G @ x[:, :, None])[:, :, 0], d)
         Px = (Pa @ x[:, :, None])[:, :, 0]
-        theta = np.sum(Px * Px, axis=1)
-        g = (Pa.transpose(0, 2, 1) @ Px[:, :, None])[:, :, 0]
-        r2 = np.sum((g - theta[:, None] * x) ** 2, axis=1)
-        gap = theta - (frob2[active] - theta)  # theta - alpha: every other eigenvalue of P^T P is <= alpha
+        theta = np.einsum("bi,bi->b", Px, Px)
+        g = (Px[:, None, :] @ Pa)[:, 0, :]
+        residual = g - theta[:, None] * x
+        r2 = np.einsum("bi,bi->b", residual, residual)
+        gap = theta - (fa - theta)  # theta - alpha: every other eigenvalue of P^T P is <= alpha
         ok = (gap >= GAP * theta) & (r2 <= RELATIVE * theta * gap)
-        norms[active[ok]] = np.sqrt(theta[ok] + r2[ok] / gap[ok])
-        vectors[active[ok]] = x[ok]
-        keep = ~ok
-        active, Pa, x = active[keep], Pa[keep], _unit_rows(g[keep], d)
+        if ok.any():
+            norms[active[ok]] = np.sqrt(theta[ok] + r2[ok] / gap[ok])
+            vectors[active[ok]] = x[ok]
+            keep = ~ok
+            active, Pa, fa, x, G = active[keep], Pa[keep], fa[keep], x[keep], G[keep]
     if active.size:
         norms[active] = np.linalg.svd(Pa, compute_uv=False)[:, 0]
         vectors[active] = x
@@ -555,6 +654,6 @@ def chain_bounds_batched(W: Array, U: Array, b: Array, xs: Array, s0: Array | No
     act = numeric(activation)
     W, U, b, xs, s = validate_batched(W, U, b, xs, s0)
     log_slopes = act.log_slope(_batched_pre(act, W, U, b, xs, s))
-    errors = np.array([slope_error(act, row) for row in log_slopes])
+    errors = slope_errors(act, log_slopes)
     norms, magnitudes = _batched_chains(log_slopes, ((W, 2), (np.abs(W), "fro")))
     return ChainBounds(norms, magnitudes, errors)
