@@ -98,6 +98,7 @@ BATCH_POWER_STEPS = 2  # the batched path's steps (each 2^BATCH_SQUARINGS power 
 BATCH_SQUARINGS = 4
 LANCZOS_STEPS = 24  # Krylov dimension of the Lanczos candidate after a slow power iteration
 SETTLED = 2.0**-46  # theta has settled when a power step raises it by less than this, relatively
+HOPELESS_GAP = 1.0  # the Krylov bound stops being tried once alpha exceeds rho by this fraction of rho
 HOPELESS = 32.0  # no gap, and theta - alpha would need more than this many steps at the last step's pace: go to Lanczos
 
 
@@ -276,14 +277,15 @@ def log_norm_2(P: Array, start: Array, frob2: float | None = None, work: Array |
         frob2 = float(np.einsum("ij,ij->", P, P))
     if frob2 == 0.0:
         return NormEstimate(-np.inf, False, start, -np.inf, "zero", start)
-    x = P.T @ start
+    PT = P.T
+    x = PT @ start
     size = math.sqrt(float(x @ x))
     x = x / size if size > 0.0 else np.full(P.shape[1], P.shape[1] ** -0.5)
     theta = previous = 0.0
     for _ in range(POWER_STEPS):
         Px = P @ x
         theta = float(Px @ Px)
-        g = P.T @ Px
+        g = PT @ Px
         residual = g - theta * x
         r2 = float(residual @ residual)
         alpha = frob2 - theta  # every eigenvalue of P^T P but the top one is <= alpha
@@ -354,6 +356,8 @@ def _lanczos(P: Array, x: Array, steps: int, frob2: float | None = None) -> tupl
                 estimate = krylov_kato_temple(P, basis[: i + 1], frob2)
                 if estimate.certified:
                     return math.exp(2.0 * estimate.log_rayleigh), estimate
+                if estimate.log_norm < -HOPELESS_GAP:  # alpha far above rho: a few more vectors will not close that
+                    frob2 = None
             top = float(np.linalg.eigvalsh(T[: i + 1, : i + 1])[-1])
             if top - ritz_before <= SETTLED * top:
                 m = i + 1
@@ -402,7 +406,9 @@ def krylov_kato_temple(P: Array, X: Array, frob2: float) -> NormEstimate:
     alpha = frob2 - rho - float(np.sum(np.maximum(values[:-2], 0.0))) / (1.0 + eta) + slack
     if eta < 0.5 and rho > 0.0 and rho - alpha >= GAP * rho and r2 <= RELATIVE * rho * (rho - alpha):
         return NormEstimate(0.5 * math.log(rho + r2 / (rho - alpha)), True, v, 0.5 * math.log(rho), "krylov-kato-temple", Pv / math.sqrt(rho))
-    return NormEstimate(math.nan, False, v, 0.5 * math.log(rho) if rho > 0.0 else -math.inf, "none", Pv / math.sqrt(rho) if rho > 0.0 else Pv)
+    # Not certified: log_norm carries (rho - alpha) / rho, how far the space is from giving a gap (negative: none yet).
+    gap = (rho - alpha) / rho if rho > 0.0 else -math.inf
+    return NormEstimate(gap, False, v, 0.5 * math.log(rho) if rho > 0.0 else -math.inf, "none", Pv / math.sqrt(rho) if rho > 0.0 else Pv)
 
 
 def cholesky_certifies(P: Array, theta: float, margin: float = RELATIVE, work: Array | None = None) -> bool:
@@ -423,14 +429,11 @@ def cholesky_certifies(P: Array, theta: float, margin: float = RELATIVE, work: A
     return True
 
 
-def _log_norm(P: Array, ord: Ord, start: Array, frob2: float, work: Array) -> tuple[float, Array]:
-    """log ||P|| and the next warm start (a unit left singular vector estimate); ``frob2`` = ||P||_F^2 > 0, computed."""
-    if ord == 2:
-        estimate = log_norm_2(P, start, frob2, work)
-        return estimate.log_norm, estimate.left
+def _log_norm(P: Array, ord: Ord, frob2: float) -> float:
+    """log ||P|| for the 1-, inf- and Frobenius norms; ``frob2`` = ||P||_F^2 > 0, computed (the 2-norm: ``log_norm_2``)."""
     if ord == "fro":
-        return 0.5 * float(np.log(frob2)), start
-    return float(np.log(np.linalg.norm(P, ord))), start
+        return 0.5 * math.log(frob2)
+    return math.log(float(np.linalg.norm(P, ord)))
 
 
 def _scaled_slopes(log_slopes: Array) -> tuple[Array, Array]:
@@ -490,7 +493,7 @@ def _chain_logs(slopes: Array, steps: Array, W: Array, ord: Ord) -> Array:
         return out
     w_exp = int(np.frexp(np.max(np.abs(W)))[1])
     Ws = np.ldexp(W, -w_exp)  # exact: entries below 1 in magnitude
-    exponents = np.cumsum((steps + w_exp)[::-1])[::-1]  # 2^exponents[k] is the scale the slopes and W bring to lag T - k
+    exponents = np.cumsum((steps + w_exp)[::-1])[::-1].tolist()  # 2^exponents[k]: the scale the slopes and W bring to lag T - k
     P, spare = np.eye(d), np.empty((d, d))
     work = np.empty((d, d))  # the Cholesky route's buffer: allocated once, not per lag
     rescaled = 0  # the product is 2^(exponents[k] + rescaled) P, exactly
@@ -505,8 +508,12 @@ def _chain_logs(slopes: Array, steps: Array, W: Array, ord: Ord) -> Array:
             if frob2 == 0.0:
                 return out
             rescaled += e
-        log_norm, u = _log_norm(P, ord, u, frob2, work)
-        out[k] = (int(exponents[k]) + rescaled) * LOG2 + log_norm
+        if ord == 2:
+            estimate = log_norm_2(P, u, frob2, work)
+            log_norm, u = estimate.log_norm, estimate.left
+        else:
+            log_norm = _log_norm(P, ord, frob2)
+        out[k] = (exponents[k] + rescaled) * LOG2 + log_norm
     return out
 
 
