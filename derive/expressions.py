@@ -6,6 +6,8 @@ norm) so that the report is printed by SymPy's printer rather than by hand.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sympy as sp
 
 
@@ -90,7 +92,19 @@ class Ordered(sp.Expr):
     is_commutative = False
     ORDERS = ("later-left", "earlier-left")
 
-    def __new__(cls, factor: sp.Expr, index: sp.Symbol, lower: sp.Expr, upper: sp.Expr, order: str) -> Ordered:
+    def __new__(cls, factor: sp.Expr, *rest: Any, order: str | None = None) -> Ordered:
+        """Ordered(factor, index, lower, upper, order), or SymPy's rebuild from its own args: (factor, (index, lower, upper), order).
+
+        The second form keeps SymPy's invariant expr.func(*expr.args) == expr, on which subs, xreplace and pickling rely.
+        """
+        if order is not None:
+            rest = (*rest, order)
+        if len(rest) == 2 and isinstance(rest[0], sp.Tuple) and len(rest[0]) == 3 and isinstance(rest[1], sp.Symbol):
+            (index, lower, upper), order = rest[0], rest[1].name
+        elif len(rest) == 4:
+            index, lower, upper, order = rest
+        else:
+            raise TypeError("Ordered takes (factor, index, lower, upper, order)")
         if order not in cls.ORDERS:
             raise ValueError(f"Ordered order {order!r} is not one of {cls.ORDERS}")
         return super().__new__(cls, factor, sp.Tuple(index, lower, upper), sp.Symbol(order))

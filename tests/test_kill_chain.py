@@ -276,3 +276,19 @@ def test_statement_1s_method_names_where_its_unrolling_starts() -> None:
     method = list(result.method)
     start = method.index(" (the loss written out in ")
     assert method[start + 1] == s(0) and method[start + 3] == M.W
+
+
+def test_an_ordered_product_rebuilds_from_its_own_args() -> None:
+    """SymPy's invariant expr.func(*expr.args) == expr, on which subs and xreplace rely: the limits and the order survive."""
+    import pickle
+
+    j, k, t = sp.symbols("j k t", integer=True)
+    product = Ordered(sp.Function("F")(j), j, k + 1, t, "later-left")
+    assert product.func(*product.args) == product
+    assert product.subs(t, 5).limits == (j, k + 1, 5) and product.subs(t, 5).order == "later-left"
+    assert pickle.loads(pickle.dumps(product)) == product
+    assert Ordered(product.factor, j, k + 1, t, order="earlier-left").order == "earlier-left"
+    with pytest.raises(TypeError):
+        Ordered(product.factor, j, k + 1)
+    with pytest.raises(ValueError, match="sideways"):
+        Ordered(product.factor, j, k + 1, t, "sideways")
