@@ -352,13 +352,18 @@ def _lanczos(P: Array, x: Array, steps: int, frob2: float | None = None) -> tupl
             m = i + 1
             break
         if i % 4 == 3:  # every fourth step: a certificate from the basis so far, or a settled top Ritz value, ends the run
+            values, vectors = np.linalg.eigh(T[: i + 1, : i + 1])
+            top = float(values[-1])
             if frob2 is not None:
-                estimate = krylov_kato_temple(P, basis[: i + 1], frob2)
-                if estimate.certified:
-                    return math.exp(2.0 * estimate.log_rayleigh), estimate
-                if estimate.log_norm < -HOPELESS_GAP:  # alpha far above rho: a few more vectors will not close that
+                # Lanczos's own estimates first (the residual of the top Ritz pair is b |its last component|; alpha from the
+                # Ritz values): the rigorous test, which costs products with P, only where they say it would pass.
+                rough_gap = 2.0 * top - frob2 + float(np.sum(np.maximum(values[:-2], 0.0)))
+                if rough_gap >= GAP * top and (b * float(vectors[-1, -1])) ** 2 <= RELATIVE * top * rough_gap:
+                    estimate = krylov_kato_temple(P, basis[: i + 1], frob2)
+                    if estimate.certified:
+                        return math.exp(2.0 * estimate.log_rayleigh), estimate
+                if rough_gap < -HOPELESS_GAP * top:  # alpha far above rho: a few more vectors will not close that
                     frob2 = None
-            top = float(np.linalg.eigvalsh(T[: i + 1, : i + 1])[-1])
             if top - ritz_before <= SETTLED * top:
                 m = i + 1
                 break
