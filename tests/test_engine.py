@@ -774,3 +774,24 @@ def test_the_krylov_bound_with_the_residual_along_the_second_direction_is_above_
         log_sigma = float(mpmath.log(_exact_sigma(P)))
     assert estimate.log_rayleigh < log_sigma - 1e-12  # the Rayleigh value alone falls short: the residual term is needed
     assert -8 * u <= estimate.log_norm - log_sigma <= RELATIVE + 8 * 6**1.5 * u
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+def test_one_network_at_a_time_gives_what_the_batch_gives(activation: str) -> None:
+    """chain_bounds (one network) and chain_bounds_batched agree: the slope errors exactly, the magnitudes to a few ulps,
+    the 2-norms within the stated error; and both forward passes give the same pre-activations."""
+    from verify.engine import _batched_pre, _forward, chain_bounds, chain_bounds_batched, numeric
+
+    rng = np.random.default_rng(5)
+    B, d, T = 6, 5, 30
+    W = rng.standard_normal((B, d, d)) / np.sqrt(d)
+    U, b, xs = rng.standard_normal((B, d, 2)), rng.standard_normal((B, d)), rng.standard_normal((B, T, 2))
+    batched = chain_bounds_batched(W, U, b, xs, None, activation)
+    act = numeric(activation)
+    pre = _batched_pre(act, W, U, b, xs, np.zeros((B, d)))
+    for i in range(B):
+        one = chain_bounds(W[i], U[i], b[i], xs[i], None, activation)
+        assert one.slope_errors[0] == batched.slope_errors[i]
+        np.testing.assert_allclose(one.log_magnitudes[0], batched.log_magnitudes[i], rtol=0, atol=64 * u * (1 + float(np.max(np.abs(one.log_magnitudes[0])))))
+        np.testing.assert_allclose(np.exp(one.log_norms[0] - batched.log_norms[i]), 1.0, rtol=0, atol=2 * evaluation_error(d))
+        np.testing.assert_allclose(_forward(W[i], U[i], b[i], xs[i], np.zeros(d), act.phi), pre[i], rtol=4 * u, atol=0)

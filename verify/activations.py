@@ -63,9 +63,12 @@ class NumericActivation:
 
         Raises GradproofError when the activation states no accuracy (its rounding cannot be bounded).
         """
+        return float(self.log_slope_error_at(float(np.max(np.abs(log_slopes)))))
+
+    def log_slope_error_at(self, largest: Array | float) -> Array | float:
+        """``log_slope_error`` given max |L| (elementwise for an array of maxima: one per chain of a batch)."""
         if self.log_slope_accuracy is None:
             raise derive.GradproofError(f"activation {self.name!r} states no accuracy for its log slope: its rounding cannot be bounded")
-        largest = float(np.max(np.abs(log_slopes)))
         # |L| <= |L_computed| + error; the factor 1 + 1e-10 covers that second-order term.
         return self.log_slope_accuracy * UNIT_ROUNDOFF * (1.0 + largest) * (1.0 + 1e-10)
 

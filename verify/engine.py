@@ -209,7 +209,7 @@ def slope_error(act: NumericActivation, log_slopes: Array) -> float:
 def slope_errors(act: NumericActivation, log_slopes: Array) -> Array:
     """``slope_error`` for each chain of a batch (log_slopes: B x T x d), as one vector: the same formula, case by case."""
     largest = np.max(np.abs(log_slopes), axis=(1, 2))
-    log_error = np.array([act.log_slope_error(value) for value in largest])
+    log_error = act.log_slope_error_at(largest)
     return cast(Array, 1.01 * (log_error + UNIT_ROUNDOFF * (3.5 * largest + 3.0)) + 2.0 * UNIT_ROUNDOFF)
 
 
@@ -543,10 +543,10 @@ class ChainBounds:
 
 
 def _batched_pre(act: NumericActivation, W: Array, U: Array, b: Array, xs: Array, s: Array) -> Array:
-    drive = np.einsum("bdm,btm->btd", U, xs) + b[:, None, :]
+    drive = xs @ U.transpose(0, 2, 1) + b[:, None, :]  # B x T x d, as _forward's xs @ U.T + b case by case
     pre = np.empty(drive.shape)
     for j in range(xs.shape[1]):
-        pre[:, j] = np.einsum("bde,be->bd", W, s) + drive[:, j]
+        pre[:, j] = (W @ s[:, :, None])[:, :, 0] + drive[:, j]
         s = act.phi(pre[:, j])
     return pre
 
@@ -572,8 +572,9 @@ def _batched_chains(log_slopes: Array, chains: tuple[tuple[Array, Ord], ...]) ->
         exponents = np.cumsum((steps + w_exp[:, None])[:, ::-1], axis=1)[:, ::-1]  # as in chain_log_norms, per case
         state.append([np.ldexp(W, -w_exp[:, None, None]), ord, P, left, np.zeros(B, dtype=np.int64), np.empty((B, T)), exponents])
     spare = np.empty((B, d, d))
+    by_step = np.ascontiguousarray(slopes.transpose(1, 0, 2))[:, :, None, :]  # T x B x 1 x d: each step's slopes contiguous
     for k in range(T - 1, -1, -1):
-        scaled = slopes[:, k, None, :]
+        scaled = by_step[k]
         for chain in state:
             Ws, ord, P, left, rescaled, out, exponents = chain
             np.multiply(P, scaled, out=spare)
@@ -581,11 +582,16 @@ def _batched_chains(log_slopes: Array, chains: tuple[tuple[Array, Ord], ...]) ->
             frob2 = np.einsum("bij,bij->b", P, P)
             far = (frob2 < LOW) | (frob2 > HIGH)
             if far.any():
-                Pf = P[far]
-                e = np.frexp(np.maximum(Pf.max(axis=(1, 2)), -Pf.min(axis=(1, 2))))[1]  # 0 for a zero product
-                P[far] = np.ldexp(Pf, -e[:, None, None])  # exact: the largest entry lands in [1/2, 1)
-                rescaled[far] += e
-                frob2[far] = np.einsum("bij,bij->b", P[far], P[far])
+                # 2^-e with e half the exponent of ||P||_F^2 brings it into [1/4, 1): exact, all cases in one pass (e = 0
+                # in range). Where the squares themselves underflowed (below 2^-900), the largest entry decides instead.
+                e = np.where(far, np.frexp(frob2)[1] // 2, 0)
+                tiny = far & (frob2 < 2.0**-900)
+                if tiny.any():
+                    Pt = P[tiny]
+                    e[tiny] = np.frexp(np.maximum(Pt.max(axis=(1, 2)), -Pt.min(axis=(1, 2))))[1]  # 0 for a zero product
+                np.ldexp(P, -e[:, None, None], out=P)
+                rescaled += e
+                frob2 = np.where(tiny, np.einsum("bij,bij->b", P, P), np.ldexp(frob2, -2 * e))  # exact where no underflow
             if ord == 2:
                 norms, chain[3] = _batched_norm_2(P, left, frob2)
             elif ord == "fro":
@@ -602,7 +608,8 @@ def _batched_norm_2(P: Array, left: Array, frob2: Array | None = None) -> tuple[
 
     ``left`` holds warm starts (left singular vector estimates); returns the norms and the new estimates. The vectors
     come from powers of G = P^T P / ||P||_F^2: BATCH_SQUARINGS squarings give G^(2^s), and each of BATCH_POWER_STEPS
-    steps multiplies by it (2^s power steps at the cost of one), then tests the Kato-Temple bound with P itself, exactly as
+    steps multiplies by it (2^s power steps at the cost of one; the first test is of the warm start itself), then tests the
+    Kato-Temple bound with P itself, exactly as
     ``log_norm_2`` does; G's powers only choose the vector, so their rounding cannot weaken the certificate. Each step
     works on the cases not yet certified only. A certified value is within RELATIVE + 8 d^1.5 u of the norm, an SVD
     value within svd_error(d): ``evaluation_error`` covers both. ``frob2``: the computed ||P_i||_F^2, where known.
@@ -611,18 +618,23 @@ def _batched_norm_2(P: Array, left: Array, frob2: Array | None = None) -> tuple[
     if frob2 is None:
         frob2 = np.einsum("bij,bij->b", P, P)
     norms = np.zeros(B)
-    vectors = np.empty((B, d))
-    active = np.flatnonzero(frob2 > 0.0)
-    Pa, fa = P[active], frob2[active]
-    G = np.matmul(np.ascontiguousarray(Pa.transpose(0, 2, 1)), Pa)
-    G /= fa[:, None, None]  # eigenvalues in [0, 1]: no power of G overflows
-    for _ in range(BATCH_SQUARINGS):
-        np.matmul(G, G.copy(), out=G)
+    lefts = np.full((B, d), d**-0.5)  # the zero products keep the constant vector
+    positive = frob2 > 0.0
+    active = np.arange(B) if positive.all() else np.flatnonzero(positive)
+    Pa, fa = (P, frob2) if active.size == B else (P[active], frob2[active])
     x = (left[active, None, :] @ Pa)[:, 0, :]  # P^T left, as a row vector times P (no transposed view)
-    for _ in range(BATCH_POWER_STEPS):
+    G = None
+    for step in range(BATCH_POWER_STEPS + 1):
         if active.size == 0:
             break
-        x = _unit_rows((G @ x[:, :, None])[:, :, 0], d)
+        if step:  # the warm start alone certifies about half the cases; G's powers only for the rest
+            if G is None:
+                G = np.matmul(np.ascontiguousarray(Pa.transpose(0, 2, 1)), Pa)
+                G /= fa[:, None, None]  # eigenvalues in [0, 1]: no power of G overflows
+                for _ in range(BATCH_SQUARINGS):
+                    G = G @ G
+            x = (G @ x[:, :, None])[:, :, 0]
+        x = _unit_rows(x, d)
         Px = (Pa @ x[:, :, None])[:, :, 0]
         theta = np.einsum("bi,bi->b", Px, Px)
         g = (Px[:, None, :] @ Pa)[:, 0, :]
@@ -631,20 +643,24 @@ def _batched_norm_2(P: Array, left: Array, frob2: Array | None = None) -> tuple[
         gap = theta - (fa - theta)  # theta - alpha: every other eigenvalue of P^T P is <= alpha
         ok = (gap >= GAP * theta) & (r2 <= RELATIVE * theta * gap)
         if ok.any():
-            norms[active[ok]] = np.sqrt(theta[ok] + r2[ok] / gap[ok])
-            vectors[active[ok]] = x[ok]
+            done = active[ok]
+            root = np.sqrt(theta[ok])
+            norms[done] = np.sqrt(theta[ok] + r2[ok] / gap[ok])
+            lefts[done] = Px[ok] / root[:, None]  # theta > 0 where certified
             keep = ~ok
-            active, Pa, fa, x, G = active[keep], Pa[keep], fa[keep], x[keep], G[keep]
+            active, Pa, fa, x = active[keep], Pa[keep], fa[keep], x[keep]
+            G = None if G is None else G[keep]
     if active.size:
         norms[active] = np.linalg.svd(Pa, compute_uv=False)[:, 0]
-        vectors[active] = x
-    vectors[frob2 == 0.0] = d**-0.5
-    return norms, _unit_rows((P @ vectors[:, :, None])[:, :, 0], d)
+        lefts[active] = _unit_rows((Pa @ x[:, :, None])[:, :, 0], d)
+    return norms, lefts
 
 
 def _unit_rows(rows: Array, d: int) -> Array:
     """Each row scaled to length 1; a zero row becomes the constant unit vector."""
-    size = np.linalg.norm(rows, axis=1)
+    size = np.sqrt(np.einsum("bi,bi->b", rows, rows))
+    if size.all():
+        return cast(Array, rows / size[:, None])
     return cast(Array, np.where(size[:, None] > 0, rows / np.where(size > 0, size, 1.0)[:, None], d**-0.5))
 
 
