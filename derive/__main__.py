@@ -15,9 +15,9 @@ from .config import DEFAULT_SECTIONS, MAX_DIM, MAX_LAG, Config
 from .writer import ensure_writable, stale, write
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(prog: str = "python -m derive") -> argparse.ArgumentParser:
     p = Parser(
-        prog="python -m derive",
+        prog=prog,
         description="Derive, check and typeset why RNN gradients vanish or explode; "
         "writes the LaTeX document, the \\input-able fragment and the Markdown report.",
         epilog=epilog(),
@@ -69,13 +69,18 @@ def body(options: argparse.Namespace, streams: Streams) -> int:
     return EXIT_OK
 
 
-def cli(args: Sequence[str] | None = None) -> int:
+def cli(args: Sequence[str] | None = None, prog: str = "python -m derive") -> int:
     """Run the command line with ``args`` (default: sys.argv); returns the exit code (see derive.command)."""
-    return run(parser(), body, args)
+    return run(parser(prog), body, args)
 
 
 def main() -> None:
     sys.exit(cli())
+
+
+def script() -> None:
+    """The installed ``gradproof`` command: the same command line, named as it was called."""
+    sys.exit(cli(prog="gradproof"))
 
 
 if __name__ == "__main__":
