@@ -12,6 +12,8 @@ from pathlib import Path
 from .activations import ACTIVATIONS
 from .command import EXIT_OK, EXIT_STALE, Parser, Streams, epilog, integer, run
 from .config import DEFAULT_SECTIONS, MAX_DIM, MAX_LAG, Config
+from .errors import ConfigError
+from .notation import PRESETS, from_toml
 from .writer import ensure_writable, stale, write
 
 
@@ -37,6 +39,12 @@ def parser(prog: str = "python -m derive") -> argparse.ArgumentParser:
         metavar="KEYS",
         help=f"comma-separated sections, in order (default: {','.join(DEFAULT_SECTIONS)})",
     )
+    p.add_argument(
+        "--notation",
+        metavar="NAME|FILE",
+        default="default",
+        help=f"the symbols: a preset ({', '.join(PRESETS)}) or a TOML file of a course's own (see the README; default: default)",
+    )
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if the files in --out differ from what would be generated")
     p.add_argument("--quiet", action="store_true", help="print only errors")
     p.add_argument("--debug", action="store_true", help="on an internal error, print the traceback")
@@ -49,7 +57,11 @@ def body(options: argparse.Namespace, streams: Streams) -> int:
 
     started = time.perf_counter()
     sections = tuple(s.strip() for s in options.sections.split(",")) if options.sections is not None else DEFAULT_SECTIONS
-    config = Config(dim=options.dim, lag=options.lag, activations=tuple(options.activation or ACTIVATIONS))  # validated before verify is loaded
+    if options.notation not in PRESETS and not Path(options.notation).is_file():
+        raise ConfigError("--notation", options.notation, [*PRESETS, "a TOML file of a course's own (see the README)"])
+    chosen = options.notation if options.notation in PRESETS else from_toml(Path(options.notation))
+    # Validated before verify is loaded:
+    config = Config(dim=options.dim, lag=options.lag, activations=tuple(options.activation or ACTIVATIONS), notation=chosen)
     config = dataclasses.replace(config, sections=known_sections(sections))
     if not options.check:
         ensure_writable(options.out)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from .activations import ACTIVATIONS
 from .errors import ConfigError
-from .notation import PRESETS
+from .notation import PRESETS, Notation
 
 #: The largest sizes the symbolic checks are allowed to take on (their cost grows fast).
 MAX_DIM = 6
@@ -25,7 +25,7 @@ class Config:
     lag: int = 3
     input_dim: int = 2
     activations: tuple[str, ...] = ("sigmoid", "tanh")
-    notation: str = "default"
+    notation: str | Notation = "default"  # a preset's name, or a course's own (derive.notation.from_toml)
     sections: tuple[str, ...] = DEFAULT_SECTIONS
 
     def __post_init__(self) -> None:
@@ -42,8 +42,8 @@ class Config:
             raise ConfigError("--activation", ",".join(self.activations), "each activation at most once")
         if not self.sections or len(set(self.sections)) != len(self.sections):
             raise ConfigError("--sections", ",".join(self.sections), "a non-empty list of distinct section names")
-        if not isinstance(self.notation, str) or self.notation not in PRESETS:
-            raise ConfigError("--notation", self.notation, sorted(PRESETS))
+        if not isinstance(self.notation, Notation) and (not isinstance(self.notation, str) or self.notation not in PRESETS):
+            raise ConfigError("--notation", self.notation, [*sorted(PRESETS), "a TOML file"])
 
 
 def _in_range(option: str, value: object, low: int, high: int) -> int:

@@ -22,6 +22,7 @@ class ConfigError(GradproofError, ValueError):
         self._made_from = (option, value, allowed)
         self.option = option
         self.value = value
+        self.allowed = allowed_text
 
 
 class PathError(ConfigError):

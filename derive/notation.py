@@ -8,7 +8,9 @@ those names verbatim, so a preset changes every formula at once.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
 
 from .errors import ConfigError
 
@@ -68,7 +70,7 @@ class Notation:
 
     def indexed(self, role: str, index: object) -> str:
         """The LaTeX name of a role with a subscript, e.g. ``indexed("state", "t-1")`` is ``s_{t-1}``."""
-        return f"{getattr(self, role)}_{{{index}}}"
+        return subscripted(getattr(self, role), index)
 
     @property
     def activation_prime(self) -> str:
@@ -76,14 +78,52 @@ class Notation:
         return self.activation + "'"
 
 
+def subscripted(base: str, index: object) -> str:
+    """``base`` with the subscript ``index``; a base that carries its own sub- or superscript (W_{hh}) is braced first,
+    so W_{hh} with pq is {W_{hh}}_{pq}, never the double subscript W_{hh}_{pq} that TeX and KaTeX refuse."""
+    return f"{{{base}}}_{{{index}}}" if "_" in base or "^" in base else f"{base}_{{{index}}}"
+
+
+#: The notations of common courses and texts; phi is the generic activation in all of them (sigma is the sigmoid).
 PRESETS: dict[str, Notation] = {
-    "default": Notation(),
+    "default": Notation(),  # the seeds: s_j = phi(a_j), a_j = W s_{j-1} + U x_j + b
+    "hidden": Notation(state="h", recurrent_weight="W_{hh}", input_weight="W_{xh}", bias="b_{h}"),  # h_t, W_hh, W_xh, b_h
+    "pascanu": Notation(state="x", recurrent_weight=r"W_{\mathrm{rec}}", input_weight=r"W_{\mathrm{in}}", input="u", loss=r"\mathcal{E}"),
+    "d2l": Notation(state="h", recurrent_weight="W_{hh}", input_weight="W_{hx}", bias="b_{h}"),  # Dive into Deep Learning
 }
 
 
-def notation(preset: str) -> Notation:
-    """The notation preset called ``preset``."""
+def notation(preset: str | Notation) -> Notation:
+    """The notation preset called ``preset`` (a Notation, such as one read by ``from_toml``, is itself)."""
+    if isinstance(preset, Notation):
+        return preset
     try:
         return PRESETS[preset]
     except KeyError:
         raise ConfigError("--notation", preset, sorted(PRESETS)) from None
+
+
+def from_toml(path: Path) -> Notation:
+    """A course's own notation from a TOML file: an optional ``preset = "NAME"`` to start from, then any of the roles.
+
+    Each error is one line naming the file and the key: an unknown key, a value that is not a LaTeX string gradproof
+    can print safely, a file that is missing or not TOML.
+    """
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError("--notation", str(path), f"a readable TOML file ({error.strerror or error})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError("--notation", str(path), f"a TOML file ({str(error).splitlines()[0]})") from None
+    base = table.pop("preset", "default")
+    if not isinstance(base, str) or base not in PRESETS:
+        raise ConfigError(f"{path}: preset", base, sorted(PRESETS))
+    roles = {field.name for field in fields(Notation)}
+    for key, value in table.items():
+        if key not in roles:
+            raise ConfigError(f"{path}: {key}", value, "a notation key: preset, " + ", ".join(sorted(roles)))
+        try:
+            check_latex(key, value)
+        except ConfigError as error:
+            raise ConfigError(f"{path}: {key}", value, error.allowed) from None
+    return replace(PRESETS[base], **table)

@@ -16,6 +16,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.printing.latex import LatexPrinter
 
 from .expressions import Chain, Conjunction, Extremum, Jacobian, Norm, Ordered
+from .notation import subscripted
 
 _SUBSCRIPTED = re.compile(r"^(?P<base>.*)_\{(?P<sub>[^{}]*)\}$")
 
@@ -71,7 +72,7 @@ class ReportPrinter(LatexPrinter):
         """s_{t}, s_{j-1}, W_{pq}: the base's notation name with the indices as a subscript (comma-separated when one is longer than a letter)."""
         indices = [_index(i) for i in expr.indices]
         joined = "".join(indices) if len(indices) > 1 and all(len(i) == 1 for i in indices) else ",".join(indices)
-        return f"{self._print(expr.base.label)}_{{{joined}}}"
+        return subscripted(self._print(expr.base.label), joined)
 
     def _print_Norm(self, expr: Norm) -> str:
         arg, p = expr.args

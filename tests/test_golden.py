@@ -15,6 +15,7 @@ import derive
 from derive.app import build_document
 from derive.document import Document
 from derive.formats import outputs as render
+from derive.notation import from_toml
 from derive.snapshot import snapshot
 from derive.writer import write
 
@@ -23,6 +24,19 @@ GOLDEN = {
     # name: (directory of the rendered files, the configuration they hold)
     "default": (ROOT / "output", derive.Config()),
     "tanh-d2-lag2": (ROOT / "tests" / "golden" / "tanh-d2-lag2", derive.Config(dim=2, lag=2, activations=("tanh",))),
+    # The notation presets and a course's TOML file: every output in each (TeX and KaTeX tests read these files too).
+    "pascanu-tanh-d2-lag2": (ROOT / "tests" / "golden" / "pascanu-tanh-d2-lag2", derive.Config(dim=2, lag=2, activations=("tanh",), notation="pascanu")),
+    "example-toml-d2-lag2": (
+        ROOT / "tests" / "golden" / "example-toml-d2-lag2",
+        derive.Config(dim=2, lag=2, activations=("tanh",), notation=from_toml(ROOT / "docs" / "notation-example.toml")),
+    ),
+    **{
+        f"{name}-symbolic-d2-lag2": (
+            ROOT / "tests" / "golden" / f"{name}-symbolic-d2-lag2",
+            derive.Config(dim=2, lag=2, activations=("sigmoid",), notation=name, sections=("conventions", "chain", "bound", "slopes", "worked")),
+        )
+        for name in ("hidden", "d2l")
+    },
 }
 
 

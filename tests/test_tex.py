@@ -63,3 +63,13 @@ def test_fragment_compiles_inside_an_article(tmp_path: Path, outputs: dict[str, 
     )
     (tmp_path / "notes.tex").write_text(notes)
     _clean(_latexmk(tmp_path, "notes.tex"))
+
+
+GOLDEN_DIRECTORIES = sorted(path.parent for path in (Path(__file__).resolve().parent / "golden").glob("*/gradproof.tex"))
+
+
+@pytest.mark.parametrize("directory", GOLDEN_DIRECTORIES, ids=lambda path: path.name)
+def test_every_golden_standalone_compiles(tmp_path: Path, directory: Path) -> None:
+    """The notation presets, a course's TOML notation and the smaller instance compile as committed (tests/golden/)."""
+    shutil.copytree(directory, tmp_path / "out")
+    _clean(_latexmk(tmp_path / "out", "gradproof.tex"))

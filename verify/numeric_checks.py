@@ -654,7 +654,7 @@ def check_bound(math: sp.Basic, context: CheckContext) -> CheckResult:
         "-bit balls, as each network needs: the forward run, the products of the one-step Jacobians and their 2-norms enclosed, ",
         st.lam,
         " the enclosed ",
-        sp.Symbol(r"\sigma_{\max}(W)"),
+        sp.Symbol(rf"\sigma_{{\max}}({model.notation.recurrent_weight})"),
         ") and attained to a relative ",
         sp.Float(ATTAINED, 2),
         " on the witness ",

@@ -14,7 +14,7 @@ def build(context: BuildContext) -> Section:
     m, st = context.model, context.statements
     n = m.notation
     t, d = st.idx.t, m.d
-    u, v = sp.Symbol("u"), sp.Symbol("v")
+    y, v = sp.Symbol("y"), sp.Symbol("v")  # not u: Pascanu et al. call the input u
     s_t, s_prev = st.state(t), st.state(st.idx.k - 1)
     loss, ell = st.name("loss", t), sp.Function(r"\ell")
     w = st.weight_entry
@@ -40,17 +40,17 @@ def build(context: BuildContext) -> Section:
         ("The loss at step ", t, " depends on ", m.W, " only through the state: ", sp.Eq(loss, ell(s_t), evaluate=False), "."),
         (
             "Numerator layout: for vectors ",
-            u,
+            y,
             " and ",
             v,
             ", ",
-            sp.Symbol(r"\partial u / \partial v"),
+            sp.Symbol(r"\partial y / \partial v"),
             " is the matrix whose entry in row ",
             sp.Symbol("i"),
             " and column ",
             sp.Symbol("j"),
             " is ",
-            sp.Symbol(r"\partial u_{i} / \partial v_{j}"),
+            sp.Symbol(r"\partial y_{i} / \partial v_{j}"),
             ".",
         ),
         (
@@ -59,9 +59,9 @@ def build(context: BuildContext) -> Section:
             " are taken one entry ",
             w,
             " at a time: ",
-            sp.Symbol(rf"\mathrm{{d}} {n.indexed('loss', 't')} / \mathrm{{d}} {n.recurrent_weight}_{{pq}}"),
+            sp.Symbol(rf"\mathrm{{d}} {n.indexed('loss', 't')} / \mathrm{{d}} {n.indexed('recurrent_weight', 'pq')}"),
             " is a number and ",
-            sp.Symbol(rf"\partial^{{+}} {n.indexed('state', 'k')} / \partial {n.recurrent_weight}_{{pq}}"),
+            sp.Symbol(rf"\partial^{{+}} {n.indexed('state', 'k')} / \partial {n.indexed('recurrent_weight', 'pq')}"),
             " a vector with ",
             d,
             " entries, the ",
