@@ -17,6 +17,7 @@ from .activations import ACTIVATIONS, derive_gamma, gamma
 from .config import Config
 from .errors import CheckFailed, ConfigError, GradproofError, InputError, PathError
 from .notation import PRESETS, Notation, notation
+from .version import RELEASE_DATE, __version__
 
 if TYPE_CHECKING:
     import sympy as sp
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from .document import CheckResult, Document
 
 __all__ = [
+    "RELEASE_DATE",
+    "__version__",
     "ACTIVATIONS",
     "PRESETS",
     "CheckFailed",

@@ -14,6 +14,7 @@ from .command import EXIT_OK, EXIT_STALE, Parser, Streams, epilog, integer, run
 from .config import DEFAULT_SECTIONS, MAX_DIM, MAX_LAG, Config
 from .errors import ConfigError
 from .notation import PRESETS, from_toml
+from .render import LABEL_PREFIX, check_label_prefix
 from .writer import ensure_writable, stale, write
 
 
@@ -45,6 +46,12 @@ def parser(prog: str = "python -m derive") -> argparse.ArgumentParser:
         default="default",
         help=f"the symbols: a preset ({', '.join(PRESETS)}) or a TOML file of a course's own (see the README; default: default)",
     )
+    p.add_argument(
+        "--label-prefix",
+        metavar="PREFIX",
+        default=LABEL_PREFIX,
+        help=f"prefix of every LaTeX label, so two reports can share a document (default: {LABEL_PREFIX})",
+    )
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if the files in --out differ from what would be generated")
     p.add_argument("--quiet", action="store_true", help="print only errors")
     p.add_argument("--debug", action="store_true", help="on an internal error, print the traceback")
@@ -56,6 +63,7 @@ def body(options: argparse.Namespace, streams: Streams) -> int:
     from .app import generate, known_sections  # the composition root (it loads verify)
 
     started = time.perf_counter()
+    label_prefix = check_label_prefix(options.label_prefix)
     sections = tuple(s.strip() for s in options.sections.split(",")) if options.sections is not None else DEFAULT_SECTIONS
     if options.notation not in PRESETS and not Path(options.notation).is_file():
         raise ConfigError("--notation", options.notation, [*PRESETS, "a TOML file of a course's own (see the README)"])
@@ -66,7 +74,7 @@ def body(options: argparse.Namespace, streams: Streams) -> int:
     if not options.check:
         ensure_writable(options.out)
     streams.say(f"deriving and checking (d = {config.dim}, t-k = {config.lag}, {', '.join(config.activations)})")
-    files = generate(config, options.format, progress=lambda line: streams.say(f"  {line}"))
+    files = generate(config, options.format, progress=lambda line: streams.say(f"  {line}"), label_prefix=label_prefix)
     if options.check:
         differ = stale(options.out, files)
         for name in differ:

@@ -18,6 +18,7 @@ from .document import CheckResult, Document, Section
 from .errors import ConfigError
 from .formats import outputs
 from .parallel import Prepared
+from .render import LABEL_PREFIX
 from .sections import BuildContext, Preparer, SectionBuilder
 from .statements import LABELS
 
@@ -94,6 +95,6 @@ def check(label: str, math: sp.Basic, config: Config) -> CheckResult:
     return run_check(checker_registry(), label, math, CheckContext(config))
 
 
-def generate(config: Config, family: str = "all", progress: Callable[[str], None] | None = None) -> dict[str, bytes]:
+def generate(config: Config, family: str = "all", progress: Callable[[str], None] | None = None, label_prefix: str = LABEL_PREFIX) -> dict[str, bytes]:
     """Every file of an output set: the checked document rendered in the chosen formats, with its figures."""
-    return outputs(build_document(config, progress=progress), family)
+    return outputs(build_document(config, progress=progress), family, label_prefix)

@@ -7,6 +7,7 @@ computes from position.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import jinja2
@@ -14,7 +15,9 @@ import numpy as np
 import sympy as sp
 
 from .document import Emph, Prose, Ref
+from .errors import ConfigError
 from .printing import latex
+from .version import RELEASE_DATE, __version__
 
 _TEX_SPECIALS = {
     "\\": r"\textbackslash{}",
@@ -48,8 +51,20 @@ def _is_section(label: str) -> bool:
     return label.startswith("sec-")
 
 
-def tex_prose(items: Prose) -> str:
-    """Prose for LaTeX: text escaped, SymPy objects as inline math, references as \\eqref or \\ref."""
+#: The default prefix of every LaTeX label (--label-prefix): \eqref{gp:bound}.
+LABEL_PREFIX = "gp:"
+_LABEL_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9_:-]*")
+
+
+def check_label_prefix(prefix: object) -> str:
+    """``prefix`` if LaTeX can use it in \\label and \\ref as it stands: a letter, then letters, digits, _ : -."""
+    if not isinstance(prefix, str) or not _LABEL_PREFIX.fullmatch(prefix):
+        raise ConfigError("--label-prefix", prefix, "a letter, then letters, digits, _ : or -, such as gp: or notes-rnn-")
+    return prefix
+
+
+def tex_prose(items: Prose, prefix: str = LABEL_PREFIX) -> str:
+    """Prose for LaTeX: text escaped, SymPy objects as inline math, references as \\eqref or \\ref (labels prefixed)."""
 
     def one(item: object) -> str:
         if isinstance(item, str):
@@ -57,7 +72,7 @@ def tex_prose(items: Prose) -> str:
         if isinstance(item, Emph):
             return rf"\emph{{{tex_escape(item.text)}}}"
         if isinstance(item, Ref):
-            return rf"Section~\ref{{gp:{item.label}}}" if _is_section(item.label) else rf"\eqref{{gp:{item.label}}}"
+            return rf"Section~\ref{{{prefix}{item.label}}}" if _is_section(item.label) else rf"\eqref{{{prefix}{item.label}}}"
         return f"${latex(item)}$"
 
     return "".join(one(item) for item in items)
@@ -90,8 +105,8 @@ def matrix(array: object) -> sp.ImmutableMatrix | sp.Transpose:
     return sp.ImmutableMatrix([[_entry(v) for v in row] for row in values])
 
 
-def environment() -> jinja2.Environment:
-    """The one Jinja environment: LaTeX-safe delimiters, StrictUndefined, the report's filters."""
+def environment(label_prefix: str = LABEL_PREFIX) -> jinja2.Environment:
+    """The one Jinja environment: LaTeX-safe delimiters, StrictUndefined, the report's filters; ``label_prefix`` for LaTeX labels."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("derive", "templates"),
         block_start_string=r"((*",
@@ -106,5 +121,12 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(latex=latex, tex_escape=tex_escape, md_escape=md_escape, tex_prose=tex_prose, md_prose=md_prose)
+    env.globals["label_prefix"] = check_label_prefix(label_prefix)
+    env.globals["version"], env.globals["release_date"] = __version__, RELEASE_DATE
+
+    @jinja2.pass_environment
+    def prefixed_tex_prose(environment: jinja2.Environment, items: Prose) -> str:
+        return tex_prose(items, str(environment.globals["label_prefix"]))
+
+    env.filters.update(latex=latex, tex_escape=tex_escape, md_escape=md_escape, tex_prose=prefixed_tex_prose, md_prose=md_prose)
     return env

@@ -42,6 +42,8 @@ DERIVE_OPTIONS: dict[str, st.SearchStrategy[str] | None] = {
     "--activation": WORDS,
     "--format": WORDS,
     "--sections": WORDS,
+    "--notation": WORDS,
+    "--label-prefix": WORDS,
     "--check": None,
     "--quiet": None,
     "--debug": None,
@@ -73,7 +75,7 @@ def _assert_clean(code: int, captured: pytest.CaptureFixture[str]) -> None:
 @FUZZ
 @given(args=_arguments(DERIVE_OPTIONS))
 def test_derive_command_lines(args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(derive.app, "generate", lambda config, fmt, progress=None: {"gradproof.md": b"stub\n"})
+    monkeypatch.setattr(derive.app, "generate", lambda config, fmt, progress=None, label_prefix="gp:": {"gradproof.md": b"stub\n"})
     _assert_clean(derive_cli([*args, "--out", str(tmp_path / "out")]), capsys)
 
 

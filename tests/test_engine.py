@@ -759,12 +759,13 @@ def test_within_the_loose_range_the_product_is_not_rescaled(monkeypatch: pytest.
     assert gentle == 1 and len(calls) - before == 1 + 2  # W, then twice in 40 steps: after 17 and after 33 (2^-32 crossed)
 
 
-def test_the_krylov_bound_with_the_residual_along_the_second_direction_is_above_the_norm() -> None:
+@pytest.mark.parametrize("scale", [2.0**-20, 1.0, 2.0**20])
+def test_the_krylov_bound_with_the_residual_along_the_second_direction_is_above_the_norm(scale: float) -> None:
     """X = (cos e v1 + sin e v2, v3, ..., v6): the Ritz vector's error lies along v2 (sigma_2 = 0.995), the one direction X
     leaves out, so the bound is tight only with alpha >= lambda_2; certified, it stays above the exact norm. An alpha
     lowered by 1e-3 ||P||_F^2 falls short by about e^2 1e-3 ||P||_F^2, far more than rounding."""
     sigma = np.array([1.0, 0.995, 0.01, 0.005, 0.002, 0.001])  # X holds v3: alpha = lambda_2 + lambda_3 + ..., nearly tight
-    P = _with_spectrum(11, list(sigma))
+    P = scale * _with_spectrum(11, list(sigma))  # scaled by a power of two: every test of the certificate is homogeneous
     _, _, Vt = np.linalg.svd(P)
     e = 2e-5
     X = np.vstack([np.cos(e) * Vt[0] + np.sin(e) * Vt[1], Vt[2:]])

@@ -47,3 +47,12 @@ def test_the_installed_command_is_named_gradproof(monkeypatch: pytest.MonkeyPatc
     assert stop.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith("usage: gradproof ") and "python -m derive" not in out
+
+
+def test_the_version_is_the_one_pyproject_states() -> None:
+    import tomllib
+
+    import derive
+
+    assert derive.__version__ == tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert f"v{derive.__version__} gradproof" in (ROOT / "output" / "gradproof-fragment.tex").read_text().splitlines()[0]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import derive
 from derive.writer import write
 
 HAVE_TEX = shutil.which("latexmk") is not None and shutil.which("pdflatex") is not None
@@ -18,9 +19,9 @@ if not HAVE_TEX and os.environ.get("CI"):
 pytestmark = [pytest.mark.tex, pytest.mark.skipif(not HAVE_TEX, reason="TeX (latexmk, pdflatex) not installed")]
 
 
-def _latexmk(directory: Path, name: str) -> str:
+def _latexmk(directory: Path, name: str, engine: str = "-pdf") -> str:
     result = subprocess.run(
-        ["latexmk", "-pdf", "-halt-on-error", "-interaction=nonstopmode", name],
+        ["latexmk", engine, "-halt-on-error", "-interaction=nonstopmode", name],
         cwd=directory,
         capture_output=True,
         text=True,
@@ -33,7 +34,9 @@ def _latexmk(directory: Path, name: str) -> str:
 
 
 def _clean(log: str) -> None:
-    assert "undefined" not in log.lower(), re.findall(r".*undefined.*", log, re.IGNORECASE)
+    """No undefined reference, citation or control sequence, no label defined twice (font substitutions are not errors)."""
+    problems = re.findall(r".*(?:Reference|Citation) `[^']*' on page .* undefined.*|.*There were undefined references.*|.*Undefined control sequence.*", log)
+    assert not problems, problems
     assert "multiply defined" not in log
 
 
@@ -73,3 +76,63 @@ def test_every_golden_standalone_compiles(tmp_path: Path, directory: Path) -> No
     """The notation presets, a course's TOML notation and the smaller instance compile as committed (tests/golden/)."""
     shutil.copytree(directory, tmp_path / "out")
     _clean(_latexmk(tmp_path / "out", "gradproof.tex"))
+
+
+#: Host documents a course might \input the fragment into: (preamble, what comes before the \input).
+HOSTS = {
+    "article": (r"\documentclass{article}", ""),
+    "report": (r"\documentclass{report}", r"\chapter{Recurrent networks}"),
+    "book": (r"\documentclass{book}", r"\chapter{Recurrent networks}"),  # a section of a chapter: equations numbered (1.1), ...
+    "own-macros": (  # a host that loads hyperref and cleveref and defines the macros a course often has
+        "\n".join(
+            [
+                r"\documentclass{article}",
+                r"\usepackage{hyperref}",
+                r"\usepackage{cleveref}",
+                r"\newcommand{\norm}[1]{\lVert #1 \rVert}",
+                r"\newcommand{\diag}{\operatorname{diag}}",
+                r"\newcommand{\R}{\mathbb{R}}",
+            ]
+        ),
+        r"Our own $\norm{x}$, $\diag(x)$ and $\R$.",
+    ),
+}
+ENGINES = {"pdflatex": "-pdf", "lualatex": "-lualatex"}
+
+
+def _host(directory: Path, outputs: dict[str, bytes], preamble: str, before: str, fragments: tuple[tuple[str, dict[str, bytes]], ...] = ()) -> None:
+    write(directory / "output", outputs)
+    packages = re.findall(r"^%\s+(\\usepackage\{[^}]*\})$", outputs["gradproof-fragment.tex"].decode(), re.MULTILINE)
+    documentclass, *own = preamble.splitlines()  # the fragment's packages first: cleveref must come after amsmath
+    lines = [documentclass, *packages, *own, r"\newcommand{\gradprooffigures}{output/figures}", r"\begin{document}", before]
+    lines.append(r"\input{output/gradproof-fragment}")
+    for name, files in fragments:
+        write(directory / name, files)
+        lines.append(rf"\input{{{name}/gradproof-fragment}}")
+    (directory / "notes.tex").write_text("\n".join([*lines, r"\end{document}", ""]))
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+@pytest.mark.parametrize("host", sorted(HOSTS))
+def test_the_fragment_compiles_in_every_host(tmp_path: Path, outputs: dict[str, bytes], host: str, engine: str) -> None:
+    """Every statement's number in the text is the number of its equation in that host (both come from \\eqref)."""
+    preamble, before = HOSTS[host]
+    _host(tmp_path, outputs, preamble, before)
+    log = _latexmk(tmp_path, "notes.tex", ENGINES[engine])
+    _clean(log)
+    aux = (tmp_path / "notes.aux").read_text()
+    numbers = dict(re.findall(r"\\newlabel\{gp:([a-z-]+)\}\{\{([^}]*)\}", aux))
+    assert numbers["bptt-sum"] == ("1.1" if host in ("report", "book") else "1")
+    assert numbers["bound"] == ("1.9" if host in ("report", "book") else "9")
+    assert "gradproof-fragment.tex" in log and "v0.1.0 gradproof" in log  # \ProvidesFile's line in the log
+
+
+def test_two_reports_share_a_document_under_two_label_prefixes(tmp_path: Path, outputs: dict[str, bytes]) -> None:
+    from derive.app import generate
+
+    small = generate(derive.Config(dim=1, lag=1, activations=("tanh",), sections=("conventions", "chain")), "tex", label_prefix="second:")
+    assert b"gp:" not in small["gradproof-fragment.tex"]
+    _host(tmp_path, outputs, r"\documentclass{article}", "", (("second", small),))
+    _clean(_latexmk(tmp_path, "notes.tex"))  # no label multiply defined
+    aux = (tmp_path / "notes.aux").read_text()
+    assert r"\newlabel{gp:bound}" in aux and r"\newlabel{second:bptt-sum}" in aux
