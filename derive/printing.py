@@ -29,6 +29,18 @@ class ReportPrinter(LatexPrinter):
     def __init__(self, settings: dict[str, object] | None = None) -> None:
         super().__init__({"order": "none", **(settings or {})})
 
+    def _as_ordered_terms(self, expr: sp.Basic, order: str | None = None) -> list[sp.Basic]:
+        """The terms as stored (order "none": a statement's sum reads as it was written), with one reader's rule: a
+        negative constant goes last (tanh z - 1, not -1 + tanh z), and so does a positive one added to symbols only
+        (k + 1, not 1 + k); 1 + e^{-z} keeps its textbook order."""
+        terms = list(super()._as_ordered_terms(expr, order=order))
+        if isinstance(expr, sp.Add):
+            numbers = [t for t in terms if t.is_Number]
+            others = [t for t in terms if not t.is_Number]
+            if len(numbers) == 1 and others and (numbers[0].is_negative or all(t.is_Symbol for t in others)):
+                return [*others, *numbers]
+        return terms
+
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
         return expr.name
 

@@ -71,3 +71,20 @@ def test_fragment_has_no_preamble_and_lists_packages(files: dict[str, str]) -> N
     fragment = files["gradproof-fragment.tex"]
     assert r"\documentclass" not in fragment and r"\begin{document}" not in fragment
     assert "%   \\usepackage{amsmath}" in fragment
+
+
+def test_the_printer_puts_constants_where_a_reader_does() -> None:
+    """A negative constant last (tanh z - 1), a positive one last after symbols (k + 1); 1 + e^{-z} keeps its textbook
+    order, and a sum written as a statement (t - k, W s + U x + b) keeps the order it was written in."""
+    import sympy as sp
+
+    from derive.printing import latex
+
+    z, k, t = sp.symbols("z k t")
+    assert latex(sp.tanh(z) - 1) == r"\tanh{\left(z \right)} - 1"
+    assert latex(sp.exp(z) - 1) == r"e^{z} - 1"
+    assert latex(k + 1) == "k + 1" and latex(1 - k) == "1 - k"
+    assert latex(1 / (1 + sp.exp(-z))) == r"\frac{1}{1 + e^{- z}}"
+    assert latex(sp.Add(t, -k, evaluate=False)) == "t - k"
+    W, s, U, x, b = (sp.MatrixSymbol(name, 2, 2 if name in "WU" else 1) for name in ("W", "s", "U", "x", "b"))
+    assert latex(sp.MatAdd(W * s, U * x, b, evaluate=False)) == "W s + U x + b"
