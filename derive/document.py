@@ -196,6 +196,7 @@ class Document:
     intro: Prose
     sections: tuple[Section, ...]
     meta: tuple[tuple[str, str], ...] = field(default=())
+    short_title: str = ""  # for running heads and tables of contents; the title itself where empty
 
     def blocks(self) -> tuple[Block, ...]:
         return tuple(b for s in self.sections for b in s.walk())

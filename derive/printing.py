@@ -25,6 +25,7 @@ class ReportPrinter(LatexPrinter):
     """LaTeX for the report: verbatim notation names, diag(.), elementwise phi(v), 1-based entries."""
 
     printmethod = "_gradproof_latex"
+    _default_settings = {**LatexPrinter._default_settings, "inline": False}  # inline: within a sentence (Jacobians slashed)
 
     def __init__(self, settings: dict[str, object] | None = None) -> None:
         super().__init__({"order": "none", **(settings or {})})
@@ -78,6 +79,8 @@ class ReportPrinter(LatexPrinter):
 
     def _print_Jacobian(self, expr: Jacobian) -> str:
         top, bottom = {"partial": (r"\partial", r"\partial"), "immediate": (r"\partial^{+}", r"\partial"), "total": (r"\mathrm{d}", r"\mathrm{d}")}[expr.kind]
+        if self._settings["inline"]:  # within a line of text: the slashed form keeps the line's height and lets it break
+            return rf"{top} {self._print(expr.numerator)} / {bottom} {self._print(expr.denominator)}"
         return rf"\frac{{{top} {self._print(expr.numerator)}}}{{{bottom} {self._print(expr.denominator)}}}"
 
     def _print_Indexed(self, expr: sp.Indexed) -> str:
@@ -126,6 +129,38 @@ def _index(index: sp.Basic) -> str:
     return ReportPrinter().doprint(index).replace(" ", "")
 
 
-def latex(expr: sp.Basic) -> str:
-    """The report's LaTeX for a SymPy object."""
-    return ReportPrinter().doprint(expr)
+def latex(expr: sp.Basic, inline: bool = False) -> str:
+    """The report's LaTeX for a SymPy object; ``inline`` for math within a sentence: Jacobians slashed, and plain
+    parentheses, not \\left( \\right), so that TeX may break a long formula inside them as it would in the text."""
+    text = ReportPrinter({"inline": inline}).doprint(expr)
+    return _plain_parentheses(text) if inline else text
+
+
+_DELIMITER = re.compile(r"\\(left|right)(\\[A-Za-z]+|\\\{|\\\}|\\\||.)")
+
+
+def _plain_parentheses(text: str) -> str:
+    """Each \\left( ... \\right) pair as plain ( ... ), and norms and absolute values as \\lVert ... \\rVert and
+    \\lvert ... \\rvert: TeX may then break the formula inside them. Other pairs (an interval's \\left[0, 1\\right))
+    stay as they are; pairs are matched by nesting."""
+    pairs: list[tuple[int, int]] = []
+    stack: list[tuple[int, str]] = []
+    matches = list(_DELIMITER.finditer(text))
+    for number, match in enumerate(matches):
+        if match[1] == "left":
+            stack.append((number, match[2]))
+        elif stack:
+            opened, delimiter = stack.pop()
+            if (delimiter, match[2]) in _PLAIN:
+                pairs.append((opened, number))
+    plain = {n: _PLAIN[(matches[a][2], matches[b][2])][n == b] for a, b in pairs for n in (a, b)}
+    pieces, last = [], 0
+    for number, match in enumerate(matches):
+        if number in plain:
+            pieces += [text[last : match.start()], plain[number]]
+            last = match.end()
+    return "".join([*pieces, text[last:]])
+
+
+#: The sized pairs written plain within a line: (opening, closing) as printed after \left, \right -> plain forms.
+_PLAIN = {("(", ")"): ("(", ")"), ("\\lVert", "\\rVert"): ("\\lVert ", "\\rVert"), ("|", "|"): ("\\lvert ", "\\rvert")}

@@ -73,7 +73,7 @@ def tex_prose(items: Prose, prefix: str = LABEL_PREFIX) -> str:
             return rf"\emph{{{tex_escape(item.text)}}}"
         if isinstance(item, Ref):
             return rf"Section~\ref{{{prefix}{item.label}}}" if _is_section(item.label) else rf"\eqref{{{prefix}{item.label}}}"
-        return f"${latex(item)}$"
+        return f"${latex(item, inline=True)}$"
 
     return "".join(one(item) for item in items)
 
@@ -88,7 +88,7 @@ def md_prose(items: Prose, numbers: Mapping[str, int]) -> str:
             return f"*{md_escape(item.text)}*"
         if isinstance(item, Ref):
             return f"Section {numbers[item.label]}" if _is_section(item.label) else f"({numbers[item.label]})"
-        return f"${latex(item)}$"
+        return f"${latex(item, inline=True)}$"
 
     return "".join(one(item) for item in items)
 

@@ -88,3 +88,20 @@ def test_the_printer_puts_constants_where_a_reader_does() -> None:
     assert latex(sp.Add(t, -k, evaluate=False)) == "t - k"
     W, s, U, x, b = (sp.MatrixSymbol(name, 2, 2 if name in "WU" else 1) for name in ("W", "s", "U", "x", "b"))
     assert latex(sp.MatAdd(W * s, U * x, b, evaluate=False)) == "W s + U x + b"
+
+
+def test_inline_math_is_slashed_and_breakable_display_math_is_not() -> None:
+    """Within a sentence a Jacobian is slashed and (, ||, | are plain, so TeX can break the line; a display keeps \\frac and
+    \\left ... \\right. An interval's unmatched pair [0, 1) stays sized."""
+    import sympy as sp
+
+    from derive.expressions import Jacobian, Norm
+    from derive.printing import latex
+
+    s_t, s_k = sp.MatrixSymbol("s_{t}", 3, 1), sp.MatrixSymbol("s_{k}", 3, 1)
+    norm = Norm(Jacobian(s_t, s_k), 2)
+    assert latex(norm) == r"\left\lVert \frac{\partial s_{t}}{\partial s_{k}} \right\rVert_{2}"
+    assert latex(norm, inline=True) == r"\lVert  \partial s_{t} / \partial s_{k} \rVert_{2}"
+    z = sp.Symbol("z")
+    assert latex(sp.Abs(sp.tanh(z) - 1), inline=True) == r"\lvert {\tanh{(z )} - 1}\rvert"
+    assert latex(sp.Interval.Ropen(0, 1), inline=True) == r"\left[0, 1\right)"

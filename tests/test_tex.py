@@ -34,7 +34,10 @@ def _latexmk(directory: Path, name: str, engine: str = "-pdf") -> str:
 
 
 def _clean(log: str) -> None:
-    """No undefined reference, citation or control sequence, no label defined twice (font substitutions are not errors)."""
+    """No undefined reference, citation or control sequence, no label defined twice (font substitutions are not errors),
+    and no line wider than the text by more than 1 pt (an overfull box is text running into the margin)."""
+    overfull = [float(width) for width in re.findall(r"Overfull \\[hv]box \(([0-9.]+)pt too (?:wide|high)\)", log)]
+    assert all(width <= 1.0 for width in overfull), re.findall(r"Overfull .*\n.*", log)
     problems = re.findall(r".*(?:Reference|Citation) `[^']*' on page .* undefined.*|.*There were undefined references.*|.*Undefined control sequence.*", log)
     assert not problems, problems
     assert "multiply defined" not in log
