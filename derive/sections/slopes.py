@@ -5,7 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..activations import ACTIVATIONS, derive_gamma
-from ..document import Paragraph, Section
+from ..document import Display, Paragraph, Section
 from . import BuildContext
 
 KEY = "slopes"
@@ -13,21 +13,20 @@ KEY = "slopes"
 
 def build(context: BuildContext) -> Section:
     n = context.model.notation
-    return Section(KEY, "How the slopes were found", tuple(_activation(name, n.variable, n.gamma) for name in context.config.activations))
+    blocks = [block for name in context.config.activations for block in _activation(name, n.variable, n.gamma)]
+    return Section(KEY, "How the slopes were found", tuple(blocks))
 
 
-def _activation(name: str, variable: str, gamma_name: str) -> Paragraph:
+def _activation(name: str, variable: str, gamma_name: str) -> tuple[Paragraph, Display, Display, Paragraph]:
+    """The activation, its slope and second derivative displayed (they are too long for a line of text), then the argument."""
     g = derive_gamma(name, variable)
     z, symbol = g.variable, ACTIVATIONS[name].symbol
     f = sp.Function(symbol)
-    text: list[object] = [
-        sp.Eq(f(z), g.phi, evaluate=False),
-        " has slope ",
-        sp.Eq(sp.Function(symbol + "'")(z), g.first, evaluate=False),
-        " and second derivative ",
-        sp.Eq(sp.Function(symbol + "''")(z), g.second, evaluate=False),
-        ". ",
-    ]
+    # tanh is its own formula: "tanh(z) = tanh(z)" would say nothing, so only a defined function shows its definition.
+    defined = not (g.phi.args == (z,) and type(g.phi).__name__ == symbol.lstrip("\\"))
+    opening: list[object] = [sp.Eq(f(z), g.phi, evaluate=False) if defined else f(z), " has slope and second derivative"]
+    first, second = (sp.Eq(sp.Function(symbol + prime)(z), value, evaluate=False) for prime, value in (("'", g.first), ("''", g.second)))
+    text: list[object] = []
     for c in g.critical:
         kind = "a maximum" if c.is_maximum else "no maximum"
         text += [
@@ -50,4 +49,4 @@ def _activation(name: str, variable: str, gamma_name: str) -> Paragraph:
     if g.argmax is not None:
         text += [", attained at ", sp.Eq(z, g.argmax, evaluate=False)]
     text += ["."]
-    return Paragraph(tuple(text), ACTIVATIONS[name].title.capitalize())
+    return Paragraph((*opening, ":"), ACTIVATIONS[name].title.capitalize()), Display(first), Display(second), Paragraph(tuple(text))
