@@ -75,7 +75,11 @@ def tex_prose(items: Prose, prefix: str = LABEL_PREFIX) -> str:
             return rf"Section~\ref{{{prefix}{item.label}}}" if _is_section(item.label) else rf"\eqref{{{prefix}{item.label}}}"
         return f"${latex(item, inline=True)}$"
 
-    return "".join(one(item) for item in items)
+    pieces = [one(item) for item in items]
+    for n in range(1, len(pieces)):  # a reference is tied to the word before it: "by~(6)", never "by" at a line's end
+        if isinstance(items[n], Ref) and pieces[n - 1].endswith(" "):
+            pieces[n - 1] = pieces[n - 1][:-1] + "~"
+    return "".join(pieces)
 
 
 def md_prose(items: Prose, numbers: Mapping[str, int]) -> str:
@@ -90,7 +94,11 @@ def md_prose(items: Prose, numbers: Mapping[str, int]) -> str:
             return f"Section {numbers[item.label]}" if _is_section(item.label) else f"({numbers[item.label]})"
         return f"${latex(item, inline=True)}$"
 
-    return "".join(one(item) for item in items)
+    pieces = [one(item) for item in items]
+    for n in range(1, len(pieces)):  # a reference is tied to the word before it: "by~(6)", never "by" at a line's end
+        if isinstance(items[n], Ref) and pieces[n - 1].endswith(" "):
+            pieces[n - 1] = pieces[n - 1][:-1] + "~"
+    return "".join(pieces)
 
 
 def _entry(value: float) -> sp.Expr:

@@ -14,8 +14,9 @@ import derive
 from derive.writer import write
 
 HAVE_TEX = shutil.which("latexmk") is not None and shutil.which("pdflatex") is not None
-if not HAVE_TEX and os.environ.get("CI"):
-    raise RuntimeError("CI is set but latexmk/pdflatex are missing: TeX tests must not skip in CI")
+HAVE_CHKTEX = shutil.which("chktex") is not None
+if not (HAVE_TEX and HAVE_CHKTEX) and os.environ.get("CI"):
+    raise RuntimeError("CI is set but latexmk, pdflatex or chktex is missing: TeX tests must not skip in CI")
 pytestmark = [pytest.mark.tex, pytest.mark.skipif(not HAVE_TEX, reason="TeX (latexmk, pdflatex) not installed")]
 
 
@@ -139,3 +140,16 @@ def test_two_reports_share_a_document_under_two_label_prefixes(tmp_path: Path, o
     _clean(_latexmk(tmp_path, "notes.tex"))  # no label multiply defined
     aux = (tmp_path / "notes.aux").read_text()
     assert r"\newlabel{gp:bound}" in aux and r"\newlabel{second:bptt-sum}" in aux
+
+
+ROOT = Path(__file__).resolve().parent.parent
+LATEX_FILES = sorted([*(ROOT / "output").glob("*.tex"), *(ROOT / "tests" / "golden").glob("*/*.tex")])
+
+
+@pytest.mark.skipif(not HAVE_CHKTEX, reason="chktex not installed")
+@pytest.mark.parametrize("path", LATEX_FILES, ids=lambda path: str(path.relative_to(ROOT)))
+def test_chktex_finds_nothing(path: Path) -> None:
+    """chktex with the checked-in chktexrc (each warning it turns off is there with its reason) reports nothing."""
+    result = subprocess.run(["chktex", "-q", "-l", str(ROOT / "chktexrc"), str(path)], capture_output=True, text=True, timeout=120)
+    warnings = [line for line in (result.stdout + result.stderr).splitlines() if "Warning" in line or "Error" in line]
+    assert not warnings, "\n".join(warnings[:10])
