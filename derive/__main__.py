@@ -14,6 +14,7 @@ from .command import EXIT_OK, EXIT_STALE, Parser, Streams, epilog, integer, run
 from .config import DEFAULT_SECTIONS, MAX_DIM, MAX_LAG, Config
 from .errors import ConfigError
 from .notation import PRESETS, from_toml
+from .pdf import compile_pdf, require_tex
 from .render import LABEL_PREFIX, check_label_prefix
 from .writer import ensure_writable, stale, write
 
@@ -52,6 +53,7 @@ def parser(prog: str = "python -m derive") -> argparse.ArgumentParser:
         default=LABEL_PREFIX,
         help=f"prefix of every LaTeX label, so two reports can share a document (default: {LABEL_PREFIX})",
     )
+    p.add_argument("--pdf", action="store_true", help="also compile gradproof.tex to gradproof.pdf in --out with latexmk (needs TeX)")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if the files in --out differ from what would be generated")
     p.add_argument("--quiet", action="store_true", help="print only errors")
     p.add_argument("--debug", action="store_true", help="on an internal error, print the traceback")
@@ -71,6 +73,8 @@ def body(options: argparse.Namespace, streams: Streams) -> int:
     # Validated before verify is loaded:
     config = Config(dim=options.dim, lag=options.lag, activations=tuple(options.activation or ACTIVATIONS), notation=chosen)
     config = dataclasses.replace(config, sections=known_sections(sections))
+    if options.pdf and not options.check:
+        require_tex()  # before any work: the one line says what to install
     if not options.check:
         ensure_writable(options.out)
     streams.say(f"deriving and checking (d = {config.dim}, t-k = {config.lag}, {', '.join(config.activations)})")
@@ -85,6 +89,9 @@ def body(options: argparse.Namespace, streams: Streams) -> int:
     streams.committed = True
     for path in paths:
         streams.say(f"wrote {path}")
+    if options.pdf and "gradproof.tex" in files:
+        streams.say("compiling gradproof.tex with latexmk")
+        streams.say(f"wrote {compile_pdf(options.out)}")
     streams.say(f"done in {time.perf_counter() - started:.1f} s")
     return EXIT_OK
 
