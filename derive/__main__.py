@@ -15,7 +15,7 @@ from .config import DEFAULT_SECTIONS, MAX_DIM, MAX_LAG, Config
 from .errors import ConfigError
 from .notation import PRESETS, from_toml
 from .pdf import compile_pdf, require_tex
-from .render import LABEL_PREFIX, check_label_prefix
+from .render import LABEL_PREFIX, check_label_prefix, check_templates
 from .writer import ensure_writable, stale, write
 
 
@@ -53,6 +53,12 @@ def parser(prog: str = "python -m derive") -> argparse.ArgumentParser:
         default=LABEL_PREFIX,
         help=f"prefix of every LaTeX label, so two reports can share a document (default: {LABEL_PREFIX})",
     )
+    p.add_argument(
+        "--templates",
+        metavar="DIR",
+        type=Path,
+        help="a directory of a course's own templates, laid out as derive/templates (latex/article.tex, markdown/blocks.md, ...)",
+    )
     p.add_argument("--pdf", action="store_true", help="also compile gradproof.tex to gradproof.pdf in --out with latexmk (needs TeX)")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if the files in --out differ from what would be generated")
     p.add_argument("--quiet", action="store_true", help="print only errors")
@@ -66,6 +72,7 @@ def body(options: argparse.Namespace, streams: Streams) -> int:
 
     started = time.perf_counter()
     label_prefix = check_label_prefix(options.label_prefix)
+    templates = None if options.templates is None else check_templates(options.templates)
     sections = tuple(s.strip() for s in options.sections.split(",")) if options.sections is not None else DEFAULT_SECTIONS
     if options.notation not in PRESETS and not Path(options.notation).is_file():
         raise ConfigError("--notation", options.notation, [*PRESETS, "a TOML file of a course's own (see the README)"])
@@ -78,7 +85,7 @@ def body(options: argparse.Namespace, streams: Streams) -> int:
     if not options.check:
         ensure_writable(options.out)
     streams.say(f"deriving and checking (d = {config.dim}, t-k = {config.lag}, {', '.join(config.activations)})")
-    files = generate(config, options.format, progress=lambda line: streams.say(f"  {line}"), label_prefix=label_prefix)
+    files = generate(config, options.format, progress=lambda line: streams.say(f"  {line}"), label_prefix=label_prefix, templates=templates)
     if options.check:
         differ = stale(options.out, files)
         for name in differ:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 
 import sympy as sp
 
@@ -96,6 +97,8 @@ def check(label: str, math: sp.Basic, config: Config) -> CheckResult:
     return run_check(checker_registry(), label, math, CheckContext(config))
 
 
-def generate(config: Config, family: str = "all", progress: Callable[[str], None] | None = None, label_prefix: str = LABEL_PREFIX) -> dict[str, bytes]:
+def generate(
+    config: Config, family: str = "all", progress: Callable[[str], None] | None = None, label_prefix: str = LABEL_PREFIX, templates: Path | None = None
+) -> dict[str, bytes]:
     """Every file of an output set: the checked document rendered in the chosen formats, with its figures."""
-    return outputs(build_document(config, progress=progress), family, label_prefix)
+    return outputs(build_document(config, progress=progress), family, label_prefix, templates)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 
 import jinja2
 import numpy as np
@@ -113,10 +114,27 @@ def matrix(array: object) -> sp.ImmutableMatrix | sp.Transpose:
     return sp.ImmutableMatrix([[_entry(v) for v in row] for row in values])
 
 
-def environment(label_prefix: str = LABEL_PREFIX) -> jinja2.Environment:
-    """The one Jinja environment: LaTeX-safe delimiters, StrictUndefined, the report's filters; ``label_prefix`` for LaTeX labels."""
+def check_templates(directory: object) -> Path:
+    """``directory`` if it is a directory whose files all name templates gradproof has (latex/article.tex, ...).
+
+    A file that overrides nothing is most likely a misspelt name: it is refused, named, rather than silently ignored.
+    """
+    if not isinstance(directory, str | Path) or not Path(directory).is_dir():
+        raise ConfigError("--templates", str(directory), "a directory of templates laid out as derive/templates (latex/article.tex, markdown/report.md, ...)")
+    known = set(jinja2.PackageLoader("derive", "templates").list_templates())
+    for path in sorted(Path(directory).rglob("*")):
+        name = path.relative_to(directory).as_posix()
+        if path.is_file() and name not in known:
+            raise ConfigError("--templates", str(path), "a file named as one of gradproof's templates: " + ", ".join(sorted(known)))
+    return Path(directory)
+
+
+def environment(label_prefix: str = LABEL_PREFIX, templates: Path | None = None) -> jinja2.Environment:
+    """The one Jinja environment: LaTeX-safe delimiters, StrictUndefined, the report's filters; ``label_prefix`` for LaTeX
+    labels; ``templates``, a course's directory whose files replace gradproof's of the same name."""
+    builtin = jinja2.PackageLoader("derive", "templates")
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("derive", "templates"),
+        loader=builtin if templates is None else jinja2.ChoiceLoader([jinja2.FileSystemLoader(check_templates(templates)), builtin]),
         block_start_string=r"((*",
         block_end_string=r"*))",
         variable_start_string=r"(((",

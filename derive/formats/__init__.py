@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
@@ -56,12 +57,12 @@ def families() -> tuple[str, ...]:
     return (*dict.fromkeys(f.family for f in registry().values()), "all")
 
 
-def outputs(document: Document, family: str = "all", label_prefix: str = LABEL_PREFIX) -> dict[str, bytes]:
+def outputs(document: Document, family: str = "all", label_prefix: str = LABEL_PREFIX, templates: Path | None = None) -> dict[str, bytes]:
     """Every file of an output set for ``family`` (tex, md or all) as {relative path: bytes}, figures included."""
     if family not in families():
         raise ConfigError("--format", family, families())
     chosen = [f for f in registry().values() if family in (f.family, "all")]
-    env = environment(label_prefix)
+    env = environment(label_prefix, templates)
     files = {f.output: f.render(document, env).encode("utf-8") for f in chosen}
     images = {f.image for f in chosen}
     for name, content in _figure_files(document, images):
