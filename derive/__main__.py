@@ -15,7 +15,7 @@ from .config import DEFAULT_SECTIONS, MAX_DIM, MAX_LAG, Config
 from .errors import ConfigError
 from .notation import PRESETS, from_toml
 from .pdf import compile_pdf, require_tex
-from .render import LABEL_PREFIX, check_label_prefix, check_templates
+from .render import CHECKS, LABEL_PREFIX, check_label_prefix, check_templates
 from .writer import ensure_writable, stale, write
 
 
@@ -59,6 +59,12 @@ def parser(prog: str = "python -m derive") -> argparse.ArgumentParser:
         type=Path,
         help="a directory of a course's own templates, laid out as derive/templates (latex/article.tex, markdown/blocks.md, ...)",
     )
+    p.add_argument(
+        "--checks",
+        choices=CHECKS,
+        default="inline",
+        help="where the notes on how each statement was checked go: under it, in a closing section, or nowhere (default: inline)",
+    )
     p.add_argument("--pdf", action="store_true", help="also compile gradproof.tex to gradproof.pdf in --out with latexmk (needs TeX)")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if the files in --out differ from what would be generated")
     p.add_argument("--quiet", action="store_true", help="print only errors")
@@ -85,7 +91,8 @@ def body(options: argparse.Namespace, streams: Streams) -> int:
     if not options.check:
         ensure_writable(options.out)
     streams.say(f"deriving and checking (d = {config.dim}, t-k = {config.lag}, {', '.join(config.activations)})")
-    files = generate(config, options.format, progress=lambda line: streams.say(f"  {line}"), label_prefix=label_prefix, templates=templates)
+    progress = lambda line: streams.say(f"  {line}")  # noqa: E731
+    files = generate(config, options.format, progress=progress, label_prefix=label_prefix, templates=templates, checks=options.checks)
     if options.check:
         differ = stale(options.out, files)
         for name in differ:

@@ -98,7 +98,12 @@ def check(label: str, math: sp.Basic, config: Config) -> CheckResult:
 
 
 def generate(
-    config: Config, family: str = "all", progress: Callable[[str], None] | None = None, label_prefix: str = LABEL_PREFIX, templates: Path | None = None
+    config: Config,
+    family: str = "all",
+    progress: Callable[[str], None] | None = None,
+    label_prefix: str = LABEL_PREFIX,
+    templates: Path | None = None,
+    checks: str = "inline",
 ) -> dict[str, bytes]:
     """Every file of an output set: the checked document rendered in the chosen formats, with its figures."""
-    return outputs(build_document(config, progress=progress), family, label_prefix, templates)
+    return outputs(build_document(config, progress=progress), family, label_prefix, templates, checks)

@@ -96,9 +96,9 @@ def md_prose(items: Prose, numbers: Mapping[str, int]) -> str:
         return f"${latex(item, inline=True)}$"
 
     pieces = [one(item) for item in items]
-    for n in range(1, len(pieces)):  # a reference is tied to the word before it: "by~(6)", never "by" at a line's end
+    for n in range(1, len(pieces)):  # a reference is tied to the word before it by a no-break space, as in the LaTeX
         if isinstance(items[n], Ref) and pieces[n - 1].endswith(" "):
-            pieces[n - 1] = pieces[n - 1][:-1] + "~"
+            pieces[n - 1] = pieces[n - 1][:-1] + "\u00a0"
     return "".join(pieces)
 
 
@@ -129,7 +129,11 @@ def check_templates(directory: object) -> Path:
     return Path(directory)
 
 
-def environment(label_prefix: str = LABEL_PREFIX, templates: Path | None = None) -> jinja2.Environment:
+#: Where the check notes go (--checks): under each statement, in a closing section, or nowhere (a handout).
+CHECKS = ("inline", "appendix", "none")
+
+
+def environment(label_prefix: str = LABEL_PREFIX, templates: Path | None = None, checks: str = "inline") -> jinja2.Environment:
     """The one Jinja environment: LaTeX-safe delimiters, StrictUndefined, the report's filters; ``label_prefix`` for LaTeX
     labels; ``templates``, a course's directory whose files replace gradproof's of the same name."""
     builtin = jinja2.PackageLoader("derive", "templates")
@@ -148,6 +152,9 @@ def environment(label_prefix: str = LABEL_PREFIX, templates: Path | None = None)
         keep_trailing_newline=True,
     )
     env.globals["label_prefix"] = check_label_prefix(label_prefix)
+    if checks not in CHECKS:
+        raise ConfigError("--checks", checks, CHECKS)
+    env.globals["checks"] = checks
     env.globals["version"], env.globals["release_date"] = __version__, RELEASE_DATE
 
     @jinja2.pass_environment

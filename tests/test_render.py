@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
@@ -105,3 +106,29 @@ def test_inline_math_is_slashed_and_breakable_display_math_is_not() -> None:
     z = sp.Symbol("z")
     assert latex(sp.Abs(sp.tanh(z) - 1), inline=True) == r"\lvert {\tanh{(z )} - 1}\rvert"
     assert latex(sp.Interval.Ropen(0, 1), inline=True) == r"\left[0, 1\right)"
+
+
+def test_a_reference_is_tied_to_the_word_before_it(files: dict[str, str]) -> None:
+    """LaTeX: 'by~\\eqref{...}'; Markdown: a no-break space, never a literal tilde (which Markdown prints as it is)."""
+    assert "~\\eqref{gp:gamma}" in files["gradproof.tex"] and " \\eqref" not in files["gradproof.tex"]
+    text = re.sub(r"\$\$.*?\$\$|\$[^$]*\$", "", files["gradproof.md"], flags=re.DOTALL)  # outside math
+    assert "~" not in text and "by\u00a0(6)" in text
+
+
+@pytest.mark.parametrize("checks", ["inline", "appendix", "none"])
+def test_the_check_notes_go_where_checks_says(document: object, checks: str) -> None:
+    from derive.formats import outputs
+
+    files = {name: content.decode() for name, content in outputs(document, "all", checks=checks).items() if not name.startswith("figures/")}  # type: ignore[arg-type]
+    tex, md = files["gradproof.tex"], files["gradproof.md"]
+    notes = tex.count(r"\emph{Checked} on")
+    statements_checked = 10  # every statement of the report is checked (statement 10 too)
+    if checks == "inline":
+        assert notes >= statements_checked and r"\label{gp:sec-checks}" not in tex
+    elif checks == "appendix":
+        assert notes >= statements_checked and r"\subsection{How each statement was checked}\label{gp:sec-checks}" in tex
+        assert tex.index(r"\label{gp:sec-checks}") > tex.index(r"\label{gp:sec-refutations}")  # at the end
+        assert tex.count(r"when this report was built: Section~\ref{gp:sec-checks}") == statements_checked
+        assert "## How each statement was checked" in md
+    else:
+        assert notes == 0 and "Checked" not in md and "Cited" in md  # citations stay: they are the sources, not a log

@@ -153,3 +153,12 @@ def test_chktex_finds_nothing(path: Path) -> None:
     result = subprocess.run(["chktex", "-q", "-l", str(ROOT / "chktexrc"), str(path)], capture_output=True, text=True, timeout=120)
     warnings = [line for line in (result.stdout + result.stderr).splitlines() if "Warning" in line or "Error" in line]
     assert not warnings, "\n".join(warnings[:10])
+
+
+@pytest.mark.parametrize("checks", ["appendix", "none"])
+def test_the_standalone_compiles_with_the_check_notes_elsewhere(tmp_path: Path, document: object, checks: str) -> None:
+    from derive.formats import outputs
+
+    write(tmp_path, outputs(document, "tex", checks=checks))  # type: ignore[arg-type]
+    log = _latexmk(tmp_path, "gradproof.tex")
+    _clean(log)

@@ -57,12 +57,14 @@ def families() -> tuple[str, ...]:
     return (*dict.fromkeys(f.family for f in registry().values()), "all")
 
 
-def outputs(document: Document, family: str = "all", label_prefix: str = LABEL_PREFIX, templates: Path | None = None) -> dict[str, bytes]:
+def outputs(
+    document: Document, family: str = "all", label_prefix: str = LABEL_PREFIX, templates: Path | None = None, checks: str = "inline"
+) -> dict[str, bytes]:
     """Every file of an output set for ``family`` (tex, md or all) as {relative path: bytes}, figures included."""
     if family not in families():
         raise ConfigError("--format", family, families())
     chosen = [f for f in registry().values() if family in (f.family, "all")]
-    env = environment(label_prefix, templates)
+    env = environment(label_prefix, templates, checks)
     files = {f.output: f.render(document, env).encode("utf-8") for f in chosen}
     images = {f.image for f in chosen}
     for name, content in _figure_files(document, images):
