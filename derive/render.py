@@ -93,7 +93,9 @@ def md_prose(items: Prose, numbers: Mapping[str, int]) -> str:
             return f"*{md_escape(item.text)}*"
         if isinstance(item, Ref):
             return f"Section {numbers[item.label]}" if _is_section(item.label) else f"({numbers[item.label]})"
-        return f"${latex(item, inline=True)}$"
+        # Rows as \cr, not \\: GitHub's Markdown reads \\ inside $...$ as an escaped backslash before the math renderer
+        # sees it; KaTeX and MathJax (Jupyter, GitHub) both take \cr.
+        return "$" + latex(item, inline=True).replace("\\\\", r"\cr ") + "$"
 
     pieces = [one(item) for item in items]
     for n in range(1, len(pieces)):  # a reference is tied to the word before it by a no-break space, as in the LaTeX

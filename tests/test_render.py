@@ -132,3 +132,10 @@ def test_the_check_notes_go_where_checks_says(document: object, checks: str) -> 
         assert "## How each statement was checked" in md
     else:
         assert notes == 0 and "Checked" not in md and "Cited" in md  # citations stay: they are the sources, not a log
+
+
+def test_no_inline_markdown_math_holds_a_double_backslash(files: dict[str, str]) -> None:
+    """GitHub's Markdown eats one backslash of \\\\ inside $...$; inline matrices separate their rows with \\cr instead."""
+    inline = re.findall(r"(?<!\$)\$([^$\n]+)\$(?!\$)", files["gradproof.md"])
+    assert inline and not [m for m in inline if "\\\\" in m]
+    assert any(r"\cr" in m for m in inline)  # the counterexamples' matrices are still there, row by row
