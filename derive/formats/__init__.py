@@ -41,9 +41,9 @@ class Format:
 
 
 def _registry() -> dict[str, Format]:
-    from . import latex, markdown  # each module is one format family
+    from . import latex, markdown, notebook  # each module is one format family
 
-    return {f.name: f for module in (latex, markdown) for f in module.FORMATS}
+    return {f.name: f for module in (latex, markdown, notebook) for f in module.FORMATS}
 
 
 @cache
