@@ -27,7 +27,9 @@ def parser(prog: str = "python -m derive") -> argparse.ArgumentParser:
         epilog=epilog(),
     )
     p.add_argument("--out", type=Path, default=Path("output"), help="directory to write into (default: output)")
-    p.add_argument("--format", choices=("tex", "md", "ipynb", "all"), default="all", help="which outputs: tex, md, ipynb or all (default: all)")
+    p.add_argument(
+        "--format", choices=("tex", "md", "ipynb", "beamer", "all"), default="all", help="which outputs: tex, md, ipynb, beamer or all (default: all)"
+    )
     p.add_argument("--dim", type=integer, default=Config.dim, help=f"d of the explicit instance, 1 to {MAX_DIM} (default: {Config.dim})")
     p.add_argument("--lag", type=integer, default=Config.lag, help=f"t-k of the explicit instance, 1 to {MAX_LAG} (default: {Config.lag})")
     p.add_argument(

@@ -64,14 +64,17 @@ def check_label_prefix(prefix: object) -> str:
     return prefix
 
 
-def tex_prose(items: Prose, prefix: str = LABEL_PREFIX) -> str:
-    """Prose for LaTeX: text escaped, SymPy objects as inline math, references as \\eqref or \\ref (labels prefixed)."""
+def tex_prose(items: Prose, prefix: str = LABEL_PREFIX, numbers: Mapping[str, int] | None = None) -> str:
+    """Prose for LaTeX: text escaped, SymPy objects as inline math, references as \\eqref or \\ref (labels prefixed),
+    or, given ``numbers``, as the plain numbers (1) and Section 4 (slides and snippets carry no labels to refer to)."""
 
     def one(item: object) -> str:
         if isinstance(item, str):
             return tex_escape(item)
         if isinstance(item, Emph):
             return rf"\emph{{{tex_escape(item.text)}}}"
+        if isinstance(item, Ref) and numbers is not None:
+            return f"Section~{numbers[item.label]}" if _is_section(item.label) else f"({numbers[item.label]})"
         if isinstance(item, Ref):
             return rf"Section~\ref{{{prefix}{item.label}}}" if _is_section(item.label) else rf"\eqref{{{prefix}{item.label}}}"
         return f"${latex(item, inline=True)}$"
@@ -163,5 +166,10 @@ def environment(label_prefix: str = LABEL_PREFIX, templates: Path | None = None,
     def prefixed_tex_prose(environment: jinja2.Environment, items: Prose) -> str:
         return tex_prose(items, str(environment.globals["label_prefix"]))
 
-    env.filters.update(latex=latex, tex_escape=tex_escape, md_escape=md_escape, tex_prose=prefixed_tex_prose, md_prose=md_prose)
+    def numbered_tex_prose(items: Prose, numbers: Mapping[str, int]) -> str:
+        return tex_prose(items, numbers=numbers)
+
+    env.filters.update(
+        latex=latex, tex_escape=tex_escape, md_escape=md_escape, tex_prose=prefixed_tex_prose, tex_prose_numbered=numbered_tex_prose, md_prose=md_prose
+    )
     return env

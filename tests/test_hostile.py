@@ -230,7 +230,9 @@ def test_closed_standard_streams_lose_no_files(tool: str, args: list[str], tmp_p
 
 
 def _expected_names(tool: str) -> list[str]:
-    return ["gradproof-fragment.tex", "gradproof.ipynb", "gradproof.md", "gradproof.tex"] if tool == "derive" else ["sweep.csv", "sweep.pdf", "sweep.svg"]
+    if tool == "derive":
+        return ["gradproof-fragment.tex", "gradproof-slides.tex", "gradproof.ipynb", "gradproof.md", "gradproof.tex"]
+    return ["sweep.csv", "sweep.pdf", "sweep.svg"]
 
 
 # -- internal errors and interrupts -----------------------------------------------------------------------------------

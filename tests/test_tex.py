@@ -162,3 +162,22 @@ def test_the_standalone_compiles_with_the_check_notes_elsewhere(tmp_path: Path, 
     write(tmp_path, outputs(document, "tex", checks=checks))  # type: ignore[arg-type]
     log = _latexmk(tmp_path, "gradproof.tex")
     _clean(log)
+
+
+def test_the_beamer_deck_compiles(tmp_path: Path, outputs: dict[str, bytes]) -> None:
+    """One frame per statement, the figure, the counterexamples; references are plain numbers (a deck has no labels)."""
+    write(tmp_path, outputs)
+    deck = outputs["gradproof-slides.tex"].decode()
+    assert deck.count(r"\begin{frame}{Statement ") == 10 and r"\eqref" not in deck and r"\ref{" not in deck
+    _clean(_latexmk(tmp_path, "gradproof-slides.tex"))
+
+
+def test_a_lecturers_own_frame_inputs_a_snippet(tmp_path: Path, outputs: dict[str, bytes]) -> None:
+    write(tmp_path / "output", outputs)
+    snippets = sorted(name for name in outputs if name.startswith("snippets/"))
+    assert len(snippets) == 10 and "snippets/bound.tex" in snippets
+    assert r"\tag{9}" in outputs["snippets/bound.tex"].decode()  # numbered as in the report
+    frames = "\n".join(rf"\begin{{frame}}{{From the report}}\input{{output/{name}}}\end{{frame}}" for name in snippets)
+    talk = [r"\documentclass{beamer}", r"\usepackage{amsmath}", r"\usepackage{amssymb}", r"\begin{document}", frames, r"\end{document}", ""]
+    (tmp_path / "talk.tex").write_text("\n".join(talk))
+    _clean(_latexmk(tmp_path, "talk.tex"))

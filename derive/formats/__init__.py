@@ -33,6 +33,10 @@ class Format:
     output: str
     image: str  # the figure file type this format includes: "pdf" or "svg"
 
+    def files(self, document: Document, env: jinja2.Environment) -> dict[str, str]:
+        """Every file this format writes, by path relative to the output directory: one, unless a format says more."""
+        return {self.output: self.render(document, env)}
+
     def render(self, document: Document, env: jinja2.Environment | None = None) -> str:
         """The file's text; runs of blank lines left by the block macros are collapsed to one."""
         env = env or environment()
@@ -41,9 +45,9 @@ class Format:
 
 
 def _registry() -> dict[str, Format]:
-    from . import latex, markdown, notebook  # each module is one format family
+    from . import beamer, latex, markdown, notebook  # each module is one format family
 
-    return {f.name: f for module in (latex, markdown, notebook) for f in module.FORMATS}
+    return {f.name: f for module in (latex, markdown, notebook, beamer) for f in module.FORMATS}
 
 
 @cache
@@ -65,7 +69,7 @@ def outputs(
         raise ConfigError("--format", family, families())
     chosen = [f for f in registry().values() if family in (f.family, "all")]
     env = environment(label_prefix, templates, checks)
-    files = {f.output: f.render(document, env).encode("utf-8") for f in chosen}
+    files = {name: text.encode("utf-8") for f in chosen for name, text in f.files(document, env).items()}
     images = {f.image for f in chosen}
     for name, content in _figure_files(document, images):
         files[f"figures/{name}"] = content
