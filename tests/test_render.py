@@ -139,3 +139,23 @@ def test_no_inline_markdown_math_holds_a_double_backslash(files: dict[str, str])
     inline = re.findall(r"(?<!\$)\$([^$\n]+)\$(?!\$)", files["gradproof.md"])
     assert inline and not [m for m in inline if "\\\\" in m]
     assert any(r"\cr" in m for m in inline)  # the counterexamples' matrices are still there, row by row
+
+
+def test_the_slopes_paragraph_says_one_limit_once_and_two_limits_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    import derive.sections.slopes as slopes
+    from derive.render import md_prose
+
+    real = slopes.derive_gamma
+
+    def text(limits: tuple[object, object] | None) -> str:
+        def fake(name: str, variable: str) -> object:
+            g = real(name, variable)
+            return g if limits is None else dataclasses.replace(g, limits=limits)
+
+        monkeypatch.setattr(slopes, "derive_gamma", fake)
+        return md_prose(slopes._activation("sigmoid", "z", r"\gamma")[-1].text, {})
+
+    assert r"tends to $0$ as $z \to \pm\infty$" in text(None)
+    assert r"tends to $0$ as $z \to -\infty$ and to $1$ as $z \to +\infty$" in text((sp.Integer(0), sp.Integer(1)))

@@ -43,7 +43,10 @@ def _activation(name: str, variable: str, gamma_name: str) -> tuple[Paragraph, D
             ". ",
         ]
     low, high = g.limits
-    text += ["The absolute slope tends to ", low, " as ", sp.Symbol(rf"{z} \to -\infty"), " and to ", high, " as ", sp.Symbol(rf"{z} \to +\infty"), ", so "]
+    if low == high:  # one limit, said once
+        text += ["The absolute slope tends to ", low, " as ", sp.Symbol(rf"{z} \to \pm\infty"), ", so "]
+    else:
+        text += ["The absolute slope tends to ", low, " as ", sp.Symbol(rf"{z} \to -\infty"), " and to ", high, " as ", sp.Symbol(rf"{z} \to +\infty"), ", so "]
     gamma = sp.Symbol(f"{gamma_name}_{{{symbol}}}")
     text += [sp.Eq(gamma, g.gamma, evaluate=False)]
     if g.argmax is not None:
