@@ -159,3 +159,10 @@ def test_the_slopes_paragraph_says_one_limit_once_and_two_limits_apart(monkeypat
 
     assert r"tends to $0$ as $z \to \pm\infty$" in text(None)
     assert r"tends to $0$ as $z \to -\infty$ and to $1$ as $z \to +\infty$" in text((sp.Integer(0), sp.Integer(1)))
+
+
+def test_numbers_in_the_prose_are_math(files: dict[str, str]) -> None:
+    """Outside math, the Markdown report writes no decimal number and no 'd = 3' or '3 x 3' as text."""
+    text = re.sub(r"\$\$.*?\$\$|\$[^$]*\$|\]\([^)]*\)|<[^>]*>", "", files["gradproof.md"], flags=re.DOTALL)  # math, links, tags out
+    text = re.sub(r"Sec\. \d+\.\d+|\d+(st|nd|rd|th) ed\.|\b(19|20)\d\d\b", "", text)  # citations keep their own numbers
+    assert not re.findall(r"\b\d+\.\d+\b|\b\d+ x \d+\b|\b[a-z] = \d", text)

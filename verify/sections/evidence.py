@@ -166,9 +166,18 @@ def _figure(context: BuildContext, files: FigureFiles) -> Figure:
         " rescaled so that ",
         rate,
         " takes the values ",
-        ", ".join(f"{x:g}" for x in TARGETS),
+        *_values(TARGETS),
         " (solid), under the bound ",
         sp.Symbol(rf"(t - k) \ln {st.gamma} {st.lam}"),
         " (dashed).",
     )
     return Figure(f"fig-chain-{name}", caption, files)
+
+
+def _values(values: tuple[float, ...]) -> list[object]:
+    """Numbers for a sentence, each as math ($0.7$, $1$, $1.5$), separated by commas."""
+    items: list[object] = []
+    for n, x in enumerate(values):
+        items += [", "] if n else []
+        items.append(sp.Integer(int(x)) if float(x).is_integer() else sp.Float(f"{x:g}", 2))
+    return items
