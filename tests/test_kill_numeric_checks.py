@@ -493,8 +493,9 @@ def test_statement_9_prints_the_witness_and_the_rates_it_used(monkeypatch: pytes
     (witness,) = [item for item in result.method if isinstance(item, sp.Eq)]
     assert witness.lhs == ctx.model.W and witness.rhs == st.lam * sp.Symbol("Q")
     assert st.gamma * st.lam in result.instance
-    text = "".join(item for item in result.instance if isinstance(item, str))
-    low, high = (float(x) for x in text.split(" from ")[1].split(",")[0].split(" to "))
+    start = list(result.instance).index(" from ")  # the printed range: " from ", low, " to ", high (numbers as math)
+    assert result.instance[start + 2] == " to "
+    low, high = float(result.instance[start + 1]), float(result.instance[start + 3])
     gamma = float(derive_gamma("tanh").gamma)
     rates = [gamma * float(np.linalg.norm(net.W, 2)) for name, net in numeric_checks.networks(("tanh",))][: numeric_checks.RANDOM_NETWORKS]
     assert min(rates) == pytest.approx(low) and max(rates) == pytest.approx(high)

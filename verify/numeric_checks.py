@@ -670,9 +670,9 @@ def check_bound(math: sp.Basic, context: CheckContext) -> CheckResult:
         " networks: random (Gaussian, non-normal, near-orthogonal, some saturated) with ",
         st.gamma * st.lam,
         " from ",
-        sp.Float(min(RATES), 2) if not float(min(RATES)).is_integer() else sp.Integer(int(min(RATES))),
+        _as_written(min(RATES)),
         " to ",
-        sp.Float(max(RATES), 2) if not float(max(RATES)).is_integer() else sp.Integer(int(max(RATES))),
+        _as_written(max(RATES)),
         ", non-normal ones pinned at the argmax, and the witnesses at rates ",
         *_listed([sp.nsimplify(rate) for rate in WITNESS_RATES]),
         "; ",
@@ -709,3 +709,8 @@ def instance_summary(activations: tuple[str, ...]) -> str:
         rate = float(derive_gamma(name).gamma) * float(np.linalg.norm(net.W, 2))
         lines.append(f"{name} d={net.W.shape[0]} t={net.steps} witness={net.witness} {rate:.6g} {_sizes(net.W, net.U, net.b, net.xs, net.s0)}")
     return "\n".join(lines) + "\n"
+
+
+def _as_written(value: float) -> sp.Expr:
+    """A number for a sentence, printed as it is written in the code (0.7, 2): an Integer, or a Float read from its shortest text."""
+    return sp.Integer(int(value)) if float(value).is_integer() else sp.Float(f"{value:g}")

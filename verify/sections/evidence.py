@@ -179,5 +179,5 @@ def _values(values: tuple[float, ...]) -> list[object]:
     items: list[object] = []
     for n, x in enumerate(values):
         items += [", "] if n else []
-        items.append(sp.Integer(int(x)) if float(x).is_integer() else sp.Float(f"{x:g}", 2))
+        items.append(sp.Integer(int(x)) if float(x).is_integer() else sp.Float(f"{x:g}"))
     return items
