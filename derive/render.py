@@ -79,11 +79,7 @@ def tex_prose(items: Prose, prefix: str = LABEL_PREFIX, numbers: Mapping[str, in
             return rf"Section~\ref{{{prefix}{item.label}}}" if _is_section(item.label) else rf"\eqref{{{prefix}{item.label}}}"
         return f"${latex(item, inline=True)}$"
 
-    pieces = [one(item) for item in items]
-    for n in range(1, len(pieces)):  # a reference is tied to the word before it: "by~(6)", never "by" at a line's end
-        if isinstance(items[n], Ref) and pieces[n - 1].endswith(" "):
-            pieces[n - 1] = pieces[n - 1][:-1] + "~"
-    return "".join(pieces)
+    return _tied(items, [one(item) for item in items], "~")
 
 
 def md_prose(items: Prose, numbers: Mapping[str, int]) -> str:
@@ -100,14 +96,20 @@ def md_prose(items: Prose, numbers: Mapping[str, int]) -> str:
         # sees it; KaTeX and MathJax (Jupyter, GitHub) both take \cr.
         return "$" + latex(item, inline=True).replace("\\\\", r"\cr ") + "$"
 
-    pieces = [one(item) for item in items]
-    for n in range(1, len(pieces)):  # a reference is tied to the word before it by a no-break space, as in the LaTeX
+    return _tied(items, [one(item) for item in items], "\u00a0")
+
+
+def _tied(items: Prose, pieces: list[str], tie: str) -> str:
+    """The rendered pieces joined, each reference tied to the word before it ("by~(6)", never "by" at a line's end):
+    LaTeX's ~, a no-break space in Markdown (where ~ would print as it is)."""
+    for n in range(1, len(pieces)):
         if isinstance(items[n], Ref) and pieces[n - 1].endswith(" "):
-            pieces[n - 1] = pieces[n - 1][:-1] + "\u00a0"
+            pieces[n - 1] = pieces[n - 1][:-1] + tie
     return "".join(pieces)
 
 
-def _entry(value: float) -> sp.Expr:
+def number(value: float) -> sp.Expr:
+    """A number as the report prints it: an Integer when whole, else a Float of its shortest text to 6 digits (0.7)."""
     return sp.Integer(int(value)) if float(value).is_integer() and abs(value) < 1e15 else sp.Float(f"{float(value):.6g}")
 
 
@@ -115,8 +117,8 @@ def matrix(array: object) -> sp.ImmutableMatrix | sp.Transpose:
     """A NumPy matrix or vector as a SymPy matrix for printing (a vector as a transposed row), 6 significant digits."""
     values = np.asarray(array, dtype=float)
     if values.ndim == 1:
-        return sp.Transpose(sp.ImmutableMatrix([[_entry(v) for v in values]]))
-    return sp.ImmutableMatrix([[_entry(v) for v in row] for row in values])
+        return sp.Transpose(sp.ImmutableMatrix([[number(v) for v in values]]))
+    return sp.ImmutableMatrix([[number(v) for v in row] for row in values])
 
 
 def check_templates(directory: object) -> Path:

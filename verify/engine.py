@@ -201,14 +201,12 @@ def slope_error(act: NumericActivation, log_slopes: Array) -> float:
     one ulp; with |m log 2| <= max|L| + 1 and |L - m log 2| <= 2 max|L| + 1 this is at most
     Delta = err_L + u (3.5 max|L| + 3) in the log, so eps <= 1.01 Delta + 2 u.
     """
-    largest = float(np.max(np.abs(log_slopes)))
-    delta = act.log_slope_error(largest) + UNIT_ROUNDOFF * (3.5 * largest + 3.0)
-    return 1.01 * delta + 2.0 * UNIT_ROUNDOFF
+    return float(slope_errors(act, np.reshape(log_slopes, (1, -1)))[0])
 
 
 def slope_errors(act: NumericActivation, log_slopes: Array) -> Array:
-    """``slope_error`` for each chain of a batch (log_slopes: B x T x d), as one vector: the same formula, case by case."""
-    largest = np.max(np.abs(log_slopes), axis=(1, 2))
+    """``slope_error``'s eps for each chain of a batch (log_slopes: B x ..., one chain per row), as one vector (its docstring has the bound)."""
+    largest = np.max(np.abs(np.reshape(log_slopes, (len(log_slopes), -1))), axis=1)
     log_error = act.log_slope_error_at(largest)
     return cast(Array, 1.01 * (log_error + UNIT_ROUNDOFF * (3.5 * largest + 3.0)) + 2.0 * UNIT_ROUNDOFF)
 
@@ -411,9 +409,7 @@ def krylov_kato_temple(P: Array, X: Array, frob2: float) -> NormEstimate:
     alpha = frob2 - rho - float(np.sum(np.maximum(values[:-2], 0.0))) / (1.0 + eta) + slack
     if eta < 0.5 and rho > 0.0 and rho - alpha >= GAP * rho and r2 <= RELATIVE * rho * (rho - alpha):
         return NormEstimate(0.5 * math.log(rho + r2 / (rho - alpha)), True, v, 0.5 * math.log(rho), "krylov-kato-temple", Pv / math.sqrt(rho))
-    # Not certified: log_norm carries (rho - alpha) / rho, how far the space is from giving a gap (negative: none yet).
-    gap = (rho - alpha) / rho if rho > 0.0 else -math.inf
-    return NormEstimate(gap, False, v, 0.5 * math.log(rho) if rho > 0.0 else -math.inf, "none", Pv / math.sqrt(rho) if rho > 0.0 else Pv)
+    return NormEstimate(math.nan, False, v, 0.5 * math.log(rho) if rho > 0.0 else -math.inf, "none", Pv / math.sqrt(rho) if rho > 0.0 else Pv)
 
 
 def cholesky_certifies(P: Array, theta: float, margin: float = RELATIVE, work: Array | None = None) -> bool:
@@ -454,15 +450,13 @@ LOOSE = 32
 LOW, HIGH = 2.0**-LOOSE, 2.0**LOOSE
 
 
-def _rescale(P: Array, frob2: float) -> tuple[float, int]:
-    """Rescale P in place by an exact power of two 2^-e when ||P||_F^2 has left [2^-LOOSE, 2^LOOSE]; returns (||P||_F^2, e).
+def _rescale(P: Array) -> tuple[float, int]:
+    """Rescale P in place by an exact power of two 2^-e, its largest entry landing in [1/2, 1); returns (||P||_F^2, e).
 
-    Within that range nothing is done (e = 0): a step grows the product's entries by at most d (the scaled slopes are
-    below 2^0.5 and the scaled W's entries below 1), so nothing can overflow before the next check. Below it, or where
-    the squares underflowed, the largest entry decides the scale (it lands in [1/2, 1)); a zero product stays zero (e = 0).
+    Called once ||P||_F^2 has left [2^-LOOSE, 2^LOOSE]; within it nothing needs doing, since a step grows the product's
+    entries by at most d (the scaled slopes are below 2^0.5 and the scaled W's entries below 1), so nothing can overflow
+    before the next check. A zero product stays zero (e = 0).
     """
-    if LOW <= frob2 <= HIGH:
-        return frob2, 0
     peak = max(float(P.max()), -float(P.min()))
     if peak == 0.0:
         return 0.0, 0
@@ -509,7 +503,7 @@ def _chain_logs(slopes: Array, steps: Array, W: Array, ord: Ord) -> Array:
         P, spare = spare, P
         frob2 = float(np.einsum("ij,ij->", P, P))  # einsum: faster here than BLAS's threaded dot
         if not LOW <= frob2 <= HIGH:
-            frob2, e = _rescale(P, frob2)
+            frob2, e = _rescale(P)
             if frob2 == 0.0:
                 return out
             rescaled += e
@@ -582,7 +576,7 @@ def _batched_chains(log_slopes: Array, chains: tuple[tuple[Array, Ord], ...]) ->
             frob2 = np.einsum("bij,bij->b", P, P)
             far = (frob2 < LOW) | (frob2 > HIGH)
             if far.any():
-                # 2^-e with e half the exponent of ||P||_F^2 brings it into [1/4, 1): exact, all cases in one pass (e = 0
+                # 2^-e with e half the exponent of ||P||_F^2 brings it into [1/2, 2): exact, all cases in one pass (e = 0
                 # in range). Where the squares themselves underflowed (below 2^-900), the largest entry decides instead.
                 e = np.where(far, np.frexp(frob2)[1] // 2, 0)
                 tiny = far & (frob2 < 2.0**-900)

@@ -31,6 +31,7 @@ from derive.checks import CheckContext, fail_unless
 from derive.document import CheckResult
 from derive.errors import CheckFailed
 from derive.expressions import Chain, Extremum, Jacobian, Norm
+from derive.render import number
 
 from .enclose import BITS, Array, BallChain, ball_activation, ball_matrix, diagonal, norm_ball, precision, tight_chain
 
@@ -670,9 +671,9 @@ def check_bound(math: sp.Basic, context: CheckContext) -> CheckResult:
         " networks: random (Gaussian, non-normal, near-orthogonal, some saturated) with ",
         st.gamma * st.lam,
         " from ",
-        _as_written(min(RATES)),
+        number(min(RATES)),
         " to ",
-        _as_written(max(RATES)),
+        number(max(RATES)),
         ", non-normal ones pinned at the argmax, and the witnesses at rates ",
         *_listed([sp.nsimplify(rate) for rate in WITNESS_RATES]),
         "; ",
@@ -709,8 +710,3 @@ def instance_summary(activations: tuple[str, ...]) -> str:
         rate = float(derive_gamma(name).gamma) * float(np.linalg.norm(net.W, 2))
         lines.append(f"{name} d={net.W.shape[0]} t={net.steps} witness={net.witness} {rate:.6g} {_sizes(net.W, net.U, net.b, net.xs, net.s0)}")
     return "\n".join(lines) + "\n"
-
-
-def _as_written(value: float) -> sp.Expr:
-    """A number for a sentence, printed as it is written in the code (0.7, 2): an Integer, or a Float read from its shortest text."""
-    return sp.Integer(int(value)) if float(value).is_integer() else sp.Float(f"{value:g}")

@@ -16,6 +16,7 @@ from derive.config import Config
 from derive.document import Figure, Paragraph, Section, Table
 from derive.errors import CheckFailed
 from derive.printing import latex
+from derive.render import number
 from derive.sections import BuildContext
 
 from ..activations import numeric
@@ -166,18 +167,9 @@ def _figure(context: BuildContext, files: FigureFiles) -> Figure:
         " rescaled so that ",
         rate,
         " takes the values ",
-        *_values(TARGETS),
+        *[piece for n, x in enumerate(TARGETS) for piece in ((", ", number(x)) if n else (number(x),))],
         " (solid), under the bound ",
         sp.Symbol(rf"(t - k) \ln {st.gamma} {st.lam}"),
         " (dashed).",
     )
     return Figure(f"fig-chain-{name}", caption, files)
-
-
-def _values(values: tuple[float, ...]) -> list[object]:
-    """Numbers for a sentence, each as math ($0.7$, $1$, $1.5$), separated by commas."""
-    items: list[object] = []
-    for n, x in enumerate(values):
-        items += [", "] if n else []
-        items.append(sp.Integer(int(x)) if float(x).is_integer() else sp.Float(f"{x:g}"))
-    return items
