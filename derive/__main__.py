@@ -15,7 +15,7 @@ from .config import DEFAULT_SECTIONS, MAX_DIM, MAX_LAG, Config
 from .errors import ConfigError
 from .notation import PRESETS, from_toml
 from .pdf import compile_pdf, require_tex
-from .render import CHECKS, LABEL_PREFIX, check_label_prefix, check_templates
+from .render import CHECKS, DEFAULT_CHECKS, LABEL_PREFIX, check_label_prefix, check_templates
 from .writer import ensure_writable, stale, write
 
 
@@ -64,8 +64,9 @@ def parser(prog: str = "python -m derive") -> argparse.ArgumentParser:
     p.add_argument(
         "--checks",
         choices=CHECKS,
-        default="inline",
-        help="where the notes on how each statement was checked go: under it, in a closing section, or nowhere (default: inline)",
+        default=DEFAULT_CHECKS,
+        help="each statement carries a one-line note on how it was checked; the full account goes under it (inline), "
+        f"to a closing section (appendix), or nowhere, the notes included (none) (default: {DEFAULT_CHECKS})",
     )
     p.add_argument("--pdf", action="store_true", help="also compile gradproof.tex to gradproof.pdf in --out with latexmk (needs TeX)")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if the files in --out differ from what would be generated")

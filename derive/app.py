@@ -19,7 +19,7 @@ from .document import CheckResult, Document, Section
 from .errors import ConfigError
 from .formats import outputs
 from .parallel import Prepared
-from .render import LABEL_PREFIX
+from .render import DEFAULT_CHECKS, LABEL_PREFIX
 from .sections import BuildContext, Preparer, SectionBuilder
 from .statements import LABELS
 
@@ -103,7 +103,7 @@ def generate(
     progress: Callable[[str], None] | None = None,
     label_prefix: str = LABEL_PREFIX,
     templates: Path | None = None,
-    checks: str = "inline",
+    checks: str = DEFAULT_CHECKS,
 ) -> dict[str, bytes]:
     """Every file of an output set: the checked document rendered in the chosen formats, with its figures."""
     return outputs(build_document(config, progress=progress), family, label_prefix, templates, checks)

@@ -351,6 +351,7 @@ def check_bptt_sum(math: sp.Basic, context: CheckContext) -> CheckResult:
         _instance(context, sp.Eq(t, lag), sp.Eq(m.d, dim)),
         tally.count,
         ((f"{tally.count} exact comparisons: every entry ", w, f" for {len(context.pairs)} activations; the initial state ", s(0), " is free"),),
+        summary=("exactly, against the derivative of the unrolled loss in every entry ", w, ", on ", sp.Eq(t, lag), ", ", sp.Eq(m.d, dim)),
     )
 
 
@@ -408,6 +409,12 @@ def check_product(math: sp.Basic, context: CheckContext) -> CheckResult:
         _instance(context, sp.Eq(difference(t, k), lag, evaluate=False), sp.Eq(k, start), sp.Eq(m.d, context.instance.dim)),
         tally.count,
         ((f"{tally.count} exact comparisons; the state ", context.statements.state(0), " is free and the factors are evaluated at the unrolled states"),),
+        summary=(
+            "exactly, against the Jacobian of the unrolled map, on ",
+            sp.Eq(difference(t, k), lag, evaluate=False),
+            ", ",
+            sp.Eq(m.d, context.instance.dim),
+        ),
     )
 
 
@@ -494,6 +501,12 @@ def check_matrix(label: str, math: sp.Basic, context: CheckContext, layout: Layo
             ("matrix calculus, denominator layout: ", canonical(raw)),
             ("its transpose, numerator layout: ", general),
             (f"the untransposed result differs from the explicit Jacobian in {raw_bad} of {entries} entries",),
+        ),
+        summary=(
+            "exactly, against the explicit Jacobian on ",
+            sp.Eq(m.d, context.instance.dim),
+            ", and by matrix calculus in general ",
+            m.d,
         ),
     )
 

@@ -33,17 +33,24 @@ Prose = tuple[str | sp.Basic | Ref | Emph, ...]
 
 @dataclass(frozen=True)
 class CheckResult:
-    """How a statement was checked: the method, the instance it ran on, and the comparisons made (counted by the check)."""
+    """How a statement was checked: the method, the instance it ran on, and the comparisons made (counted by the check).
+
+    ``summary`` is the one-line note a reader sees under the statement ("how, on what"); ``method`` and ``instance``
+    are the full account, which goes under the statement or to the closing section (``--checks``).
+    """
 
     label: str
     method: Prose
     instance: Prose
     comparisons: int
     log: tuple[Prose, ...] = ()
+    summary: Prose = ()
 
     def __post_init__(self) -> None:
         if self.comparisons < 1:
             raise ValueError(f"check of {self.label!r}: a check that compared nothing checked nothing")
+        if not self.summary:
+            raise ValueError(f"check of {self.label!r}: no one-line summary of how and on what it was checked")
 
 
 @dataclass(frozen=True)

@@ -118,7 +118,18 @@ def check_gamma(math: sp.Basic, context: CheckContext) -> CheckResult:
     for reading in readings:
         enclosure, argmax = _compare(reading, tally)
         instance += [*(("; ",) if instance else ()), *_instance(reading, enclosure, argmax)]
-    return CheckResult(LABEL, _method(context), tuple(instance), tally.count)
+    slope = sp.Abs(sp.Function(context.model.notation.activation + "'")(sp.Symbol(context.model.notation.variable, real=True)))
+    summary = ("exactly, from the critical points of ", slope, ", and inside a ball-arithmetic enclosure of its maximum, for ", *_listed_activations(readings))
+    return CheckResult(LABEL, _method(context), tuple(instance), tally.count, summary=summary)
+
+
+def _listed_activations(readings: list[_Reading]) -> Prose:
+    """sigma and tanh: the activations whose gamma was printed, by their symbols, listed."""
+    symbols = [sp.Symbol(ACTIVATIONS[r.name].symbol) for r in readings]
+    listed: list[str | sp.Basic] = []
+    for n, symbol in enumerate(symbols):
+        listed += [(" and " if n == len(symbols) - 1 else ", ") if n else "", symbol]
+    return tuple(listed)
 
 
 def _method(context: CheckContext) -> Prose:

@@ -136,11 +136,13 @@ def check_templates(directory: object) -> Path:
     return Path(directory)
 
 
-#: Where the check notes go (--checks): under each statement, in a closing section, or nowhere (a handout).
+#: Where the full account of each check goes (--checks): under the statement, in a closing section, or nowhere (a
+#: handout). With inline and appendix each statement carries a one-line note (how, on what).
 CHECKS = ("inline", "appendix", "none")
+DEFAULT_CHECKS = "appendix"
 
 
-def environment(label_prefix: str = LABEL_PREFIX, templates: Path | None = None, checks: str = "inline") -> jinja2.Environment:
+def environment(label_prefix: str = LABEL_PREFIX, templates: Path | None = None, checks: str = DEFAULT_CHECKS) -> jinja2.Environment:
     """The one Jinja environment: LaTeX-safe delimiters, StrictUndefined, the report's filters; ``label_prefix`` for LaTeX
     labels; ``templates``, a course's directory whose files replace gradproof's of the same name."""
     builtin = jinja2.PackageLoader("derive", "templates")

@@ -15,7 +15,7 @@ from derive.statements import LABELS
 
 
 def _statement(label: str) -> Statement:
-    return Statement(label, label.title(), sp.Symbol(label), ("why",), (CheckResult(label, ("m",), ("i",), 1),))
+    return Statement(label, label.title(), sp.Symbol(label), ("why",), (CheckResult(label, ("m",), ("i",), 1, summary=("s",)),))
 
 
 def test_numbers_follow_position_not_code() -> None:
@@ -32,7 +32,7 @@ def test_a_reference_to_a_missing_label_is_refused() -> None:
 
 def test_a_check_that_compared_nothing_is_refused() -> None:
     with pytest.raises(ValueError, match="compared nothing"):
-        CheckResult("x", ("m",), ("i",), 0)
+        CheckResult("x", ("m",), ("i",), 0, summary=("s",))
 
 
 def test_a_ragged_table_is_refused() -> None:

@@ -121,18 +121,34 @@ def test_the_check_notes_go_where_checks_says(document: object, checks: str) -> 
 
     files = {name: content.decode() for name, content in outputs(document, "all", checks=checks).items() if not name.startswith("figures/")}  # type: ignore[arg-type]
     tex, md = files["gradproof.tex"], files["gradproof.md"]
-    notes = tex.count(r"\emph{Checked} on")
+    full = tex.count(r"\emph{Checked} on") + tex.count(r"\emph{In full,} on")  # the full accounts
+    one_line = len(re.findall(r"\\emph\{Checked\} (?!on )", tex))  # the one-line notes under the statements
     statements_checked = sum(1 for statement in document.statements if statement.checks)  # type: ignore[attr-defined]
     assert statements_checked == len(document.statements)  # type: ignore[attr-defined]  # every statement is checked
     if checks == "inline":
-        assert notes >= statements_checked and r"\label{gp:sec-checks}" not in tex
+        assert one_line == full == tex.count(r"\emph{In full,} on") == statements_checked and r"\label{gp:sec-checks}" not in tex
+        assert "## How each statement was checked" not in md and md.count("*In full,* on") == statements_checked
     elif checks == "appendix":
-        assert notes >= statements_checked and r"\subsection{How each statement was checked}\label{gp:sec-checks}" in tex
+        assert one_line == full == tex.count(r"\emph{Checked} on") == statements_checked
+        assert r"\subsection{How each statement was checked}\label{gp:sec-checks}" in tex
         assert tex.index(r"\label{gp:sec-checks}") > tex.index(r"\label{gp:sec-refutations}")  # at the end
-        assert tex.count(r"when this report was built: Section~\ref{gp:sec-checks}") == statements_checked
-        assert "## How each statement was checked" in md
+        assert tex.count(r"(\S\ref{gp:sec-checks}).") == statements_checked
+        assert "## How each statement was checked" in md and md.count("(details at the end).") == statements_checked
     else:
-        assert notes == 0 and "Checked" not in md and "Cited" in md  # citations stay: they are the sources, not a log
+        assert one_line == full == 0 and "Checked" not in md and "Cited" in md  # citations stay: they are the sources, not a log
+
+
+def test_each_statement_s_note_is_one_line_of_its_own_check(document: object) -> None:
+    """The note under a statement is its check's summary (how, on what), short enough for one line of small type."""
+    from derive.formats import outputs
+
+    md = outputs(document, "md")["gradproof.md"].decode()  # type: ignore[arg-type]
+    notes = re.findall(r"<small>\*Checked\* (.*?) \(details at the end\)\.</small>", md)
+    assert len(notes) == len(document.statements)  # type: ignore[attr-defined]
+    for note, statement in zip(notes, document.statements, strict=True):  # type: ignore[attr-defined]
+        shown = re.sub(r"\$([^$]*)\$", lambda m: re.sub(r"\\[a-zA-Z]+|[{} ]", "", m.group(1)) or "x", note)  # math at its printed width, roughly
+        assert len(shown) <= 110, f"{statement.label}: the note is {len(shown)} characters: {shown}"
+        assert note.startswith(("exactly", "in ball arithmetic")), f"{statement.label}: the note does not say how: {note}"
 
 
 def test_no_inline_markdown_math_holds_a_double_backslash(files: dict[str, str]) -> None:

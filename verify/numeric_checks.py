@@ -474,8 +474,10 @@ def check_diagonal_norm(math: sp.Basic, context: CheckContext) -> CheckResult:
     links = relations(math, label)
     tally = Tally()
     model = context.model
+    chosen = vectors(context.config.activations)
+    at_argmax = sum(1 for v in chosen if v.witness and v.activation == chosen[0].activation)  # per activation
     with precision(BITS):
-        for v in vectors(context.config.activations):
+        for v in chosen:
             d = v.a.shape[0]
             scope = _lam_scope(_with_weights(_activation_scope(label, context, v.activation, d), v.W, model.W.name), context)
             scope = replace(scope, matrices={**scope.matrices, model.a_j.name: ball_matrix(v.a)})
@@ -494,10 +496,18 @@ def check_diagonal_norm(math: sp.Basic, context: CheckContext) -> CheckResult:
     )
     instance = (
         sp.Integer(RANDOM_VECTORS),
-        " random pre-activation vectors per activation, entries up to 500 in size (deep saturation), and 3 holding the argmax, ",
+        " random pre-activation vectors per activation, entries up to 500 in size (deep saturation), and ",
+        sp.Integer(at_argmax),
+        " holding the argmax, ",
         sp.Le(model.d, MAX_DIM),
     )
-    return CheckResult(label, method, instance, tally.total, _log(tally, "diag norm"))
+    summary = (
+        "in ball arithmetic, on ",
+        sp.Integer(RANDOM_VECTORS),
+        " random vectors per activation, saturated ones and the argmax included, ",
+        sp.Le(model.d, MAX_DIM),
+    )
+    return CheckResult(label, method, instance, tally.total, _log(tally, "diag norm"), summary=summary)
 
 
 # -- statement 8 -----------------------------------------------------------------------------------------------
@@ -533,9 +543,10 @@ def check_submultiplicative(math: sp.Basic, context: CheckContext) -> CheckResul
     links = relations(math, label)
     names = sorted({m.name for left, _, right in links for m in (left.atoms(sp.MatrixSymbol) | right.atoms(sp.MatrixSymbol))})
     fail_unless(label, len(names) == 2, f"expected two matrices A, B in the statement, found {names}")
-    tally = Tally()
+    tally, pairs = Tally(), matrix_pairs()
+    witnesses = sp.Integer(sum(1 for *_, witness in pairs if witness))
     with precision(BITS):
-        for A, B, witness in matrix_pairs():
+        for A, B, witness in pairs:
             d = A.shape[0]
             scope = Scope(label, d, sizes={context.model.d: d}, matrices={names[0]: ball_matrix(A), names[1]: ball_matrix(B)})
             establish(links, scope, tally, witness, f"a pair of {d} x {d} matrices")
@@ -549,8 +560,10 @@ def check_submultiplicative(math: sp.Basic, context: CheckContext) -> CheckResul
         Q,
         " orthogonal",
     )
-    instance = (sp.Integer(RANDOM_PAIRS), " random pairs (Gaussian, non-normal, rank one, badly scaled) and 3 witnesses, ", sp.Le(context.model.d, MAX_DIM))
-    return CheckResult(label, method, instance, tally.total, _log(tally, "submultiplicativity"))
+    kinds = " random pairs (Gaussian, non-normal, rank one, badly scaled) and "
+    instance = (sp.Integer(RANDOM_PAIRS), kinds, witnesses, " witnesses, ", sp.Le(context.model.d, MAX_DIM))
+    summary = ("in ball arithmetic, on ", sp.Integer(RANDOM_PAIRS), " random pairs and ", witnesses, " where equality holds, ", sp.Le(context.model.d, MAX_DIM))
+    return CheckResult(label, method, instance, tally.total, _log(tally, "submultiplicativity"), summary=summary)
 
 
 # -- statement 9 -----------------------------------------------------------------------------------------------
@@ -681,7 +694,15 @@ def check_bound(math: sp.Basic, context: CheckContext) -> CheckResult:
         ", ",
         sp.Le(st.idx.t, MAX_STEPS),
     )
-    return CheckResult(label, method, instance, tally.total, _log(tally, "bound"))
+    summary = (
+        "in ball arithmetic, at every lag of ",
+        sp.Integer(count),
+        " networks, witnesses that attain it included, ",
+        sp.Le(model.d, MAX_DIM),
+        ", ",
+        sp.Le(st.idx.t, MAX_STEPS),
+    )
+    return CheckResult(label, method, instance, tally.total, _log(tally, "bound"), summary=summary)
 
 
 CHECKS = {"diagonal-norm": check_diagonal_norm, "submultiplicative": check_submultiplicative, "bound": check_bound}

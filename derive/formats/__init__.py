@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
-from ..render import LABEL_PREFIX, environment
+from ..render import DEFAULT_CHECKS, LABEL_PREFIX, environment
 
 if TYPE_CHECKING:
     import jinja2
@@ -62,7 +62,7 @@ def families() -> tuple[str, ...]:
 
 
 def outputs(
-    document: Document, family: str = "all", label_prefix: str = LABEL_PREFIX, templates: Path | None = None, checks: str = "inline"
+    document: Document, family: str = "all", label_prefix: str = LABEL_PREFIX, templates: Path | None = None, checks: str = DEFAULT_CHECKS
 ) -> dict[str, bytes]:
     """Every file of an output set for ``family`` (tex, md or all) as {relative path: bytes}, figures included."""
     if family not in families():

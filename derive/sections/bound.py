@@ -201,7 +201,8 @@ def check_regimes(math: sp.Basic, context: CheckContext) -> CheckResult:
         " and ",
         sp.Lt(r, 1),
     )
-    return CheckResult(label, method, instance, tally.count)
+    summary = ("exactly, from the exponent of the bound, on every rate ", sp.Eq(r, rate))
+    return CheckResult(label, method, instance, tally.count, summary=summary)
 
 
 CHECKS = {"regimes": check_regimes}
