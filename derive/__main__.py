@@ -13,6 +13,7 @@ from .activations import ACTIVATIONS
 from .command import EXIT_OK, EXIT_STALE, Parser, Streams, epilog, integer, run
 from .config import DEFAULT_SECTIONS, MAX_DIM, MAX_LAG, Config
 from .errors import ConfigError
+from .formats import families
 from .notation import PRESETS, from_toml
 from .pdf import compile_pdf, require_tex
 from .render import CHECKS, DEFAULT_CHECKS, LABEL_PREFIX, check_label_prefix, check_templates
@@ -23,13 +24,12 @@ def parser(prog: str = "python -m derive") -> argparse.ArgumentParser:
     p = Parser(
         prog=prog,
         description="Derive, check and typeset why RNN gradients vanish or explode; "
-        "writes the LaTeX document, the \\input-able fragment and the Markdown report.",
+        "writes the LaTeX document and its \\input-able fragment, a beamer deck and snippets, the Markdown report, "
+        "a notebook and a self-contained web page.",
         epilog=epilog(),
     )
     p.add_argument("--out", type=Path, default=Path("output"), help="directory to write into (default: output)")
-    p.add_argument(
-        "--format", choices=("tex", "md", "ipynb", "beamer", "all"), default="all", help="which outputs: tex, md, ipynb, beamer or all (default: all)"
-    )
+    p.add_argument("--format", choices=families(), default="all", help=f"which outputs: {', '.join(families()[:-1])} or all (default: all)")
     p.add_argument("--dim", type=integer, default=Config.dim, help=f"d of the explicit instance, 1 to {MAX_DIM} (default: {Config.dim})")
     p.add_argument("--lag", type=integer, default=Config.lag, help=f"t-k of the explicit instance, 1 to {MAX_LAG} (default: {Config.lag})")
     p.add_argument(

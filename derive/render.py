@@ -7,6 +7,8 @@ computes from position.
 
 from __future__ import annotations
 
+import base64
+import html
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,7 +17,7 @@ import jinja2
 import numpy as np
 import sympy as sp
 
-from .document import Emph, Prose, Ref
+from .document import Emph, Figure, Prose, Ref
 from .errors import ConfigError
 from .printing import latex
 from .version import RELEASE_DATE, __version__
@@ -99,6 +101,55 @@ def md_prose(items: Prose, numbers: Mapping[str, int]) -> str:
     return _tied(items, [one(item) for item in items], "\u00a0")
 
 
+def html_escape(text: str) -> str:
+    """Plain text made safe for HTML (quotes included, so it may stand in an attribute)."""
+    return html.escape(text, quote=True)
+
+
+def html_prose(items: Prose, numbers: Mapping[str, int]) -> str:
+    """Prose for the web page: text escaped, SymPy objects as <span class="math"> (typeset by KaTeX in the browser),
+    references as links to (N) and Section N."""
+
+    def one(item: object) -> str:
+        if isinstance(item, str):
+            return html_escape(item)
+        if isinstance(item, Emph):
+            return f"<em>{html_escape(item.text)}</em>"
+        if isinstance(item, Ref):
+            shown = f"Section {numbers[item.label]}" if _is_section(item.label) else f"({numbers[item.label]})"
+            return f'<a href="#{item.label}">{shown}</a>'
+        return f'<span class="math">{html_escape(latex(item, inline=True))}</span>'
+
+    return _tied(items, [one(item) for item in items], "&nbsp;")
+
+
+def plain_prose(items: Prose, numbers: Mapping[str, int]) -> str:
+    """Prose as plain text, math as its LaTeX source: for an image's alt text."""
+
+    def one(item: object) -> str:
+        if isinstance(item, str):
+            return item
+        if isinstance(item, Emph):
+            return item.text
+        if isinstance(item, Ref):
+            return f"Section {numbers[item.label]}" if _is_section(item.label) else f"({numbers[item.label]})"
+        return latex(item, inline=True)
+
+    return "".join(one(item) for item in items)
+
+
+#: The media type of each figure file type the formats include.
+MEDIA_TYPES = {"svg": "image/svg+xml", "pdf": "application/pdf", "png": "image/png"}
+
+
+def data_uri(figure: Figure, image: str) -> str:
+    """The figure's file of this type as a data: URI, for a page that must stand alone."""
+    for kind, _, content in figure.files:
+        if kind == image:
+            return f"data:{MEDIA_TYPES[image]};base64," + base64.b64encode(content).decode("ascii")
+    raise KeyError(image)
+
+
 def _tied(items: Prose, pieces: list[str], tie: str) -> str:
     """The rendered pieces joined, each reference tied to the word before it ("by~(6)", never "by" at a line's end):
     LaTeX's ~, a no-break space in Markdown (where ~ would print as it is)."""
@@ -174,6 +225,15 @@ def environment(label_prefix: str = LABEL_PREFIX, templates: Path | None = None,
         return tex_prose(items, numbers=numbers)
 
     env.filters.update(
-        latex=latex, tex_escape=tex_escape, md_escape=md_escape, tex_prose=prefixed_tex_prose, tex_prose_numbered=numbered_tex_prose, md_prose=md_prose
+        latex=latex,
+        tex_escape=tex_escape,
+        md_escape=md_escape,
+        html_escape=html_escape,
+        tex_prose=prefixed_tex_prose,
+        tex_prose_numbered=numbered_tex_prose,
+        md_prose=md_prose,
+        html_prose=html_prose,
+        plain_prose=plain_prose,
+        data_uri=data_uri,
     )
     return env

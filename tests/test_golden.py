@@ -58,6 +58,8 @@ def test_data_snapshot(name: str, regen: bool, documents: dict[str, Document]) -
 def test_golden(name: str, regen: bool, documents: dict[str, Document]) -> None:
     directory, _ = GOLDEN[name]
     rendered = render(documents[name], "all")
+    if name != "default":  # the web page is KaTeX (600 kB) and the report: the presets' pages are opened by tests/test_html.py
+        del rendered["gradproof.html"]
     if regen:
         write(directory, rendered)
     for file, content in rendered.items():

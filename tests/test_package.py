@@ -25,6 +25,8 @@ def sdist(tmp_path_factory: pytest.TempPathFactory) -> tarfile.TarFile:
 def test_the_sdist_carries_the_package_its_licence_and_its_documentation(sdist: tarfile.TarFile) -> None:
     names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
     needed = ("LICENSE", "README.md", "pyproject.toml", "derive/__init__.py", "derive/templates/latex/article.tex", "verify/engine.py")
+    needed += ("derive/templates/html/report.html", "derive/assets/katex/katex.min.js", "derive/assets/katex/LICENSE")
+    needed += ("derive/assets/katex/fonts/KaTeX_Main-Regular.woff2",)
     for name in (*needed, "docs/architecture.md"):
         assert name in names, name
     assert not any(name.startswith(("tests/", "output/", "bench/", "tools/", ".ci/")) for name in names)  # left out on purpose (MANIFEST.in)

@@ -28,26 +28,31 @@ class Format:
     """One output file: rendered from ``template`` (which imports its family's block macros), images of type ``image``."""
 
     name: str
-    family: str  # what --format selects: "tex" or "md"
+    family: str  # what --format selects: tex, md, ipynb, beamer or html
     template: str
     output: str
-    image: str  # the figure file type this format includes: "pdf" or "svg"
+    image: str  # the figure file type this format includes (pdf or svg), as a file under figures/ or inlined
+    inlines_figures: bool = False  # the figures go inside the file (data: URIs), not beside it under figures/
 
     def files(self, document: Document, env: jinja2.Environment) -> dict[str, str]:
         """Every file this format writes, by path relative to the output directory: one, unless a format says more."""
         return {self.output: self.render(document, env)}
 
+    def context(self) -> dict[str, object]:
+        """What this format's page template needs beyond the document (the web page: KaTeX's script and style)."""
+        return {}
+
     def render(self, document: Document, env: jinja2.Environment | None = None) -> str:
         """The file's text; runs of blank lines left by the block macros are collapsed to one."""
         env = env or environment()
-        text = env.get_template(self.template).render(document=document, numbers=document.numbers(), format=self)
+        text = env.get_template(self.template).render(document=document, numbers=document.numbers(), format=self, **self.context())
         return re.sub(r"\n{3,}", "\n\n", text)
 
 
 def _registry() -> dict[str, Format]:
-    from . import beamer, latex, markdown, notebook  # each module is one format family
+    from . import beamer, html, latex, markdown, notebook  # each module is one format family
 
-    return {f.name: f for module in (latex, markdown, notebook, beamer) for f in module.FORMATS}
+    return {f.name: f for module in (latex, markdown, notebook, beamer, html) for f in module.FORMATS}
 
 
 @cache
@@ -70,7 +75,7 @@ def outputs(
     chosen = [f for f in registry().values() if family in (f.family, "all")]
     env = environment(label_prefix, templates, checks)
     files = {name: text.encode("utf-8") for f in chosen for name, text in f.files(document, env).items()}
-    images = {f.image for f in chosen}
+    images = {f.image for f in chosen if not f.inlines_figures}
     for name, content in _figure_files(document, images):
         files[f"figures/{name}"] = content
     return files
