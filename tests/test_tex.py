@@ -169,6 +169,7 @@ def test_the_beamer_deck_compiles(tmp_path: Path, outputs: dict[str, bytes]) -> 
     write(tmp_path, outputs)
     deck = outputs["gradproof-slides.tex"].decode()
     assert deck.count(r"\begin{frame}{Statement ") == 10 and r"\eqref" not in deck and r"\ref{" not in deck
+    assert deck.count(r"{\scriptsize\emph{Checked} ") == 10  # each statement's one-line check note, at the foot of its frame
     _clean(_latexmk(tmp_path, "gradproof-slides.tex"))
 
 
