@@ -150,7 +150,9 @@ def _method(context: CheckContext) -> Prose:
         sp.Abs(derivative(1)),
         " at infinity; and, independently, a branch-and-bound enclosure of ",
         sp.Abs(derivative(1)),
-        f" in ball arithmetic at {BITS} bits over ",
+        " in ball arithmetic at ",
+        sp.Integer(BITS),
+        " bits over ",
         sp.Interval(-RADIUS, RADIUS),
         ", with a proved bound on ",
         sp.Ge(sp.Abs(z), RADIUS),
@@ -172,7 +174,9 @@ def _instance(reading: _Reading, enclosure: GammaEnclosure, argmax: sp.Expr) -> 
         sp.Eq(z, argmax, evaluate=False),
         ", enclosed in ",
         sp.Interval(_decimal(enclosure.lo, 17, floor), _decimal(enclosure.hi, 17, ceil)),
-        f" after {enclosure.boxes_evaluated} boxes, tails below ",
+        " after ",
+        sp.Integer(enclosure.boxes_evaluated),
+        " boxes, tails below ",
         _decimal(enclosure.tail_bound, 2, ceil),
     )
 

@@ -48,7 +48,8 @@ def test_every_block_kind_has_a_macro_in_every_format() -> None:
     env = environment()
     for fmt in registry().values():
         family = fmt.template.split("/")[0]
-        source = env.loader.get_source(env, f"{family}/blocks.{'tex' if family == 'latex' else 'md'}")[0]  # type: ignore[union-attr]
+        suffix = fmt.template.rsplit(".", 1)[1]  # latex/article.tex -> latex/blocks.tex, html/report.html -> html/blocks.html
+        source = env.loader.get_source(env, f"{family}/blocks.{suffix}")[0]  # type: ignore[union-attr]
         for kind in kinds:
             assert f"macro {kind}(" in source, (fmt.name, kind)
 

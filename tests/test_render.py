@@ -183,3 +183,12 @@ def test_numbers_in_the_prose_are_math(files: dict[str, str]) -> None:
     text = re.sub(r"\$\$.*?\$\$|\$[^$]*\$|\]\([^)]*\)|<[^>]*>", "", files["gradproof.md"], flags=re.DOTALL)  # math, links, tags out
     text = re.sub(r"Sec\. \d+\.\d+|\d+(st|nd|rd|th) ed\.|\b(19|20)\d\d\b", "", text)  # citations keep their own numbers
     assert not re.findall(r"\b\d+\.\d+\b|\b\d+ x \d+\b|\b[a-z] = \d", text)
+
+
+def test_every_number_in_the_prose_is_math(files: dict[str, str]) -> None:
+    """A number in a sentence is set as math ($50$ digits), as the symbols are; what may stay text: statement and
+    section numbers, references, the citations' editions and pages, and the word 2-norm."""
+    text = re.sub(r"\$\$.*?\$\$|\$[^$]*\$", "", files["gradproof.md"], flags=re.DOTALL)
+    text = re.sub(r"^#+ .*$|^<small>\*Cited:\*.*$|^!\[.*$", "", text, flags=re.MULTILINE)
+    text = re.sub(r"Statement \d+|Section \d+|\(\d+\)|\b2-norms?\b|-bit\b", "", text)
+    assert not re.findall(r".{0,30}\d.{0,10}", text)

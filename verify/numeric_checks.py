@@ -45,6 +45,7 @@ ATTAINED = 1e-9
 RHO = sp.Symbol(r"\rho")
 SEEDS = {"diagonal-norm": 7, "submultiplicative": 8, "bound": 9}
 RANDOM_VECTORS = 12  # statement 7: random pre-activation vectors per activation
+SCALES = (1.0, 5.0, 50.0, 500.0)  # their standard deviations in turn: moderate to deeply saturated
 RANDOM_PAIRS = 16  # statement 8: random pairs (A, B)
 RANDOM_NETWORKS = 8  # statement 9: random RNNs per activation, besides the pinned and the witness networks
 RATES = (0.7, 1.3, 0.95, 2.0)  # statement 9: gamma lambda of the random networks, in turn
@@ -434,11 +435,11 @@ def _lam_scope(scope: Scope, context: CheckContext) -> Scope:
 
 
 def _pre_activations(rng: np.random.Generator, name: str) -> list[tuple[Array, bool]]:
-    """Random pre-activation vectors (moderate and saturated, |a| up to 500), and ones holding the argmax z* (witnesses)."""
+    """Random pre-activation vectors (moderate and saturated, standard deviations SCALES), and ones holding the argmax z*."""
     vectors: list[tuple[Array, bool]] = []
     for n in range(RANDOM_VECTORS):
         d = int(rng.integers(1, MAX_DIM + 1))
-        vectors.append((rng.standard_normal(d) * (1.0, 5.0, 50.0, 500.0)[n % 4], False))
+        vectors.append((rng.standard_normal(d) * SCALES[n % len(SCALES)], False))
     argmax = _argmax(name)
     if argmax is not None:
         for d in (1, 3, MAX_DIM):
@@ -496,7 +497,9 @@ def check_diagonal_norm(math: sp.Basic, context: CheckContext) -> CheckResult:
     )
     instance = (
         sp.Integer(RANDOM_VECTORS),
-        " random pre-activation vectors per activation, entries up to 500 in size (deep saturation), and ",
+        " random pre-activation vectors per activation, entries of standard deviation up to ",
+        number(max(SCALES)),
+        " (deep saturation), and ",
         sp.Integer(at_argmax),
         " holding the argmax, ",
         sp.Le(model.d, MAX_DIM),

@@ -131,7 +131,9 @@ def build(context: BuildContext) -> Section:
             sp.Eq(sp.Symbol("t"), SWEEP[0][1]),
             " steps, seed ",
             SEED,
-            "). The build stops if any ratio exceeds 1 by more than the rounding bound of the computation.",
+            "). The build stops if any ratio exceeds ",
+            sp.Integer(1),
+            " by more than the rounding bound of the computation.",
         )
     )
     table = Table(

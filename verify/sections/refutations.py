@@ -19,6 +19,7 @@ from derive.render import matrix
 from derive.sections import BuildContext
 from derive.statements import Statements
 
+from ..claims import DIGITS
 from ..refute import NoCounterexample, Refutation, refute_all
 from ..strategies import Case
 
@@ -37,7 +38,9 @@ def build(context: BuildContext) -> Section:
         (
             "Each claim below is plausible and false. Hypothesis searched networks of the activations this report covers for a counterexample "
             "to each and shrank the first one it found; every number shown was computed in floating point and "
-            "recomputed independently to 50 digits, and the two agree.",
+            "recomputed independently to ",
+            sp.Integer(DIGITS),
+            " digits, and the two agree.",
         )
     )
     blocks = [_block(context, r) if isinstance(r, Refutation) else _unrefuted(context, r) for r in outcomes]
