@@ -136,7 +136,7 @@ def _method(context: CheckContext) -> Prose:
     """What the two routes did, in the report's notation (phi the generic activation)."""
     n = context.model.notation
     z = sp.Symbol(n.variable, real=True)
-    t = sp.Symbol("t")
+    u = sp.Symbol("u")  # not t, which is the time step everywhere else
 
     def derivative(order: int) -> sp.Expr:
         return sp.Function(n.activation + "'" * order)(z)
@@ -159,7 +159,7 @@ def _method(context: CheckContext) -> Prose:
         " from ",
         derivative(1),
         " written as a rational function of ",
-        sp.Eq(t, sp.exp(-sp.Abs(z))),
+        sp.Eq(u, sp.exp(-sp.Abs(z))),
         "; the printed value must equal the first exactly and lie in the second, of relative width at most ",
         sp.Float(REL_TOL, 2),
     )

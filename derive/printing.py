@@ -110,7 +110,11 @@ class ReportPrinter(LatexPrinter):
         return rf"{self._print(first)} {self._print(second)} \cdots {self._print(last)}"
 
     def _print_Conjunction(self, expr: Conjunction) -> str:
-        return r",\qquad ".join(self._print(a) for a in expr.args)
+        """Side by side within a sentence; one statement a line in a display (each fits a page, a slide or a phone)."""
+        parts = [self._print(a) for a in expr.args]
+        if self._settings["inline"] or len(parts) == 1:
+            return r",\qquad ".join(parts)
+        return r"\begin{gathered} " + r", \\ ".join(parts) + r" \end{gathered}"
 
     def _print_Chain(self, expr: Chain) -> str:
         parts = [self._print(a) if n % 2 == 0 else Chain.RELATIONS[str(a)] for n, a in enumerate(expr.args)]

@@ -68,7 +68,8 @@ def check_label_prefix(prefix: object) -> str:
 
 def tex_prose(items: Prose, prefix: str = LABEL_PREFIX, numbers: Mapping[str, int] | None = None) -> str:
     """Prose for LaTeX: text escaped, SymPy objects as inline math, references as \\eqref or \\ref (labels prefixed),
-    or, given ``numbers``, as the plain numbers (1) and Section 4 (slides and snippets carry no labels to refer to)."""
+    or, given ``numbers``, as the plain numbers (1) and "Section 4 of the report" (slides and snippets carry no labels
+    to refer to, and no sections)."""
 
     def one(item: object) -> str:
         if isinstance(item, str):
@@ -76,7 +77,8 @@ def tex_prose(items: Prose, prefix: str = LABEL_PREFIX, numbers: Mapping[str, in
         if isinstance(item, Emph):
             return rf"\emph{{{tex_escape(item.text)}}}"
         if isinstance(item, Ref) and numbers is not None:
-            return f"Section~{numbers[item.label]}" if _is_section(item.label) else f"({numbers[item.label]})"
+            # slides and snippets have no sections of their own: a section is the report's
+            return f"Section~{numbers[item.label]} of the report" if _is_section(item.label) else f"({numbers[item.label]})"
         if isinstance(item, Ref):
             return rf"Section~\ref{{{prefix}{item.label}}}" if _is_section(item.label) else rf"\eqref{{{prefix}{item.label}}}"
         return f"${latex(item, inline=True)}$"
@@ -120,7 +122,13 @@ def html_prose(items: Prose, numbers: Mapping[str, int]) -> str:
             return f'<a href="#{item.label}">{shown}</a>'
         return f'<span class="math">{html_escape(latex(item, inline=True))}</span>'
 
-    return _tied(items, [one(item) for item in items], "&nbsp;")
+    pieces = [one(item) for item in items]
+    # A formula and the punctuation after it stay on one line (a phone's narrow lines would start one with ", b = ...").
+    for n in range(len(pieces) - 1):
+        if pieces[n].startswith('<span class="math">') and (mark := re.match(r"[,.;:)]+", pieces[n + 1])):
+            pieces[n] = f'<span class="nowrap">{pieces[n]}{mark.group(0)}</span>'
+            pieces[n + 1] = pieces[n + 1][mark.end() :]
+    return _tied(items, pieces, "&nbsp;")
 
 
 def plain_prose(items: Prose, numbers: Mapping[str, int]) -> str:
@@ -164,9 +172,12 @@ def number(value: float) -> sp.Expr:
     return sp.Integer(int(value)) if float(value).is_integer() and abs(value) < 1e15 else sp.Float(f"{float(value):.6g}")
 
 
-def matrix(array: object) -> sp.ImmutableMatrix | sp.Transpose:
-    """A NumPy matrix or vector as a SymPy matrix for printing (a vector as a transposed row), 6 significant digits."""
+def matrix(array: object) -> sp.ImmutableMatrix | sp.Transpose | sp.Expr:
+    """A NumPy matrix or vector as a SymPy matrix for printing (a vector as a transposed row), 6 significant digits;
+    one entry as the number itself (W = 2, not W = [2])."""
     values = np.asarray(array, dtype=float)
+    if values.size == 1:
+        return number(float(values.reshape(-1)[0]))
     if values.ndim == 1:
         return sp.Transpose(sp.ImmutableMatrix([[number(v) for v in values]]))
     return sp.ImmutableMatrix([[number(v) for v in row] for row in values])

@@ -138,12 +138,12 @@ class Statements:
 
     @cached_property
     def regimes(self) -> Conjunction:
-        """gamma lambda < 1 implies the bound tends to 0 as t - k grows; unbounded norms imply gamma lambda > 1."""
+        """gamma lambda < 1 implies the norm, below the bound, tends to 0 as t grows; unbounded norms imply gamma lambda > 1."""
         t, k = self.idx.t, self.idx.k
         rate = self.gamma * self.lam
         lag = difference(t, k)
         norm = Norm(Jacobian(self.state(t), self.state(k)))
-        vanishing = Chain(sp.Lt(rate, 1), "=>", sp.Eq(sp.Limit(sp.Pow(rate, lag, evaluate=False), t, sp.oo), 0, evaluate=False))
+        vanishing = Chain(sp.Lt(rate, 1), "=>", sp.Limit(norm, t, sp.oo), "<=", sp.Limit(sp.Pow(rate, lag, evaluate=False), t, sp.oo), "=", sp.S.Zero)
         exploding = Chain(sp.Eq(sp.Limit(norm, t, sp.oo, "+"), sp.oo, evaluate=False), "=>", sp.Gt(rate, 1))
         return Conjunction(vanishing, exploding)
 

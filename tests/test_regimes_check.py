@@ -1,6 +1,6 @@
 """The check of statement 10 (the two regimes) passes the printed statement and rejects every mutation of its mathematics.
 
-The printed statement is gamma lambda < 1 => lim_{t -> oo} (gamma lambda)^(t-k) = 0, and
+The printed statement is gamma lambda < 1 => lim_{t -> oo} ||ds_t/ds_k||_2 <= lim_{t -> oo} (gamma lambda)^(t-k) = 0, and
 lim_{t -> oo} ||ds_t/ds_k||_2 = oo => gamma lambda > 1. Each mutation below changes what the statement
 claims (a threshold, a limit, an exponent, a relation, a norm) and must stop the build naming "regimes".
 """
@@ -46,9 +46,13 @@ def _regimes(
     point: sp.Expr = sp.oo,
     premise_variable: sp.Symbol = T,
     conclusion_rate: sp.Expr = RATE,
+    vanishing_norm: sp.Expr = NORM,
+    vanishing_variable: sp.Symbol = T,
+    between: str = "<=",
 ) -> Conjunction:
     """The statement as the report prints it, each part replaceable: the default arguments rebuild it exactly."""
-    vanishing = Chain(hypothesis(rate, threshold), "=>", sp.Eq(sp.Limit(sp.Pow(rate, exponent, evaluate=False), variable, point), limit, evaluate=False))
+    power = sp.Limit(sp.Pow(rate, exponent, evaluate=False), variable, point)
+    vanishing = Chain(hypothesis(rate, threshold), "=>", sp.Limit(vanishing_norm, vanishing_variable, sp.oo), between, power, "=", limit)
     exploding = Chain(sp.Eq(sp.Limit(norm, premise_variable, sp.oo, "+"), growth, evaluate=False), "=>", conclusion(conclusion_rate, floor))
     return Conjunction(vanishing, exploding)
 
@@ -111,6 +115,11 @@ MUTATIONS: dict[str, Conjunction] = {
     "premise over k": _regimes(premise_variable=K),
     "limit over k": _regimes(variable=K),
     "limit at 0": _regimes(point=sp.S.Zero),
+    "vanishing: the limit of the 1-norm": _regimes(vanishing_norm=Norm(Jacobian(ST.state(T), ST.state(K)), 1)),
+    "vanishing: the limit of a later state's norm": _regimes(vanishing_norm=Norm(Jacobian(ST.state(T + 1), ST.state(K)))),
+    "vanishing: the limit of the norm over k": _regimes(vanishing_variable=K),
+    "vanishing: = instead of <= between the limits": _regimes(between="="),
+    "vanishing: < instead of <= between the limits": _regimes(between="<"),
 }
 
 
@@ -140,18 +149,19 @@ def test_the_regimes_swapped_are_rejected() -> None:
 
 
 def test_an_equation_in_place_of_an_implication_is_rejected() -> None:
-    hypothesis, _, conclusion = ST.regimes.args[0].args
-    with pytest.raises(CheckFailed, match="not an implication"):
-        _check(Conjunction(Chain(hypothesis, "=", conclusion), ST.regimes.args[1]))
+    hypothesis, _, *rest = ST.regimes.args[0].args
+    with pytest.raises(CheckFailed, match="is not 'rate < c => lim norm <= lim bound = 0'"):
+        _check(Conjunction(Chain(hypothesis, "=", *rest), ST.regimes.args[1]))
     premise, _, consequence = ST.regimes.args[1].args
     with pytest.raises(CheckFailed, match="not an implication"):
         _check(Conjunction(ST.regimes.args[0], Chain(premise, "<=", consequence)))
 
 
 def test_a_conclusion_that_is_not_a_limit_is_rejected() -> None:
-    hypothesis, relation, _ = ST.regimes.args[0].args
-    with pytest.raises(CheckFailed, match="not a limit"):
-        _check(Conjunction(Chain(hypothesis, "=>", sp.Eq(sp.Pow(RATE, T - K, evaluate=False), 0, evaluate=False)), ST.regimes.args[1]))
+    hypothesis, _, norm_limit, _, power_limit, _, zero = ST.regimes.args[0].args
+    for norm, power in ((NORM, power_limit), (norm_limit, sp.Pow(RATE, T - K, evaluate=False))):
+        with pytest.raises(CheckFailed, match="not a limit"):
+            _check(Conjunction(Chain(hypothesis, "=>", norm, "<=", power, "=", zero), ST.regimes.args[1]))
 
 
 def test_a_premise_that_is_not_a_limit_is_rejected() -> None:
@@ -205,7 +215,7 @@ def test_the_printed_decision_rule_is_true() -> None:
 def test_the_reason_names_what_is_wrong() -> None:
     """A reader is told the actual mistake: a rate that is not gamma lambda, or a third regime."""
     gamma, t, k = ST.gamma, ST.idx.t, ST.idx.k
-    only_gamma = Chain(sp.Lt(gamma, 1), "=>", sp.Eq(sp.Limit(sp.Pow(gamma, t - k), t, sp.oo), 0, evaluate=False))
+    only_gamma = Chain(sp.Lt(gamma, 1), "=>", sp.Limit(NORM, t, sp.oo), "<=", sp.Limit(sp.Pow(gamma, t - k), t, sp.oo), "=", sp.S.Zero)
     with pytest.raises(CheckFailed, match="not the product of gamma and lambda"):
         _check(Conjunction(only_gamma, ST.regimes.args[1]))
     with pytest.raises(CheckFailed, match="expected the vanishing and the exploding regime"):

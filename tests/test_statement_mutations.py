@@ -111,8 +111,9 @@ MUTATIONS: dict[str, Callable[[], sp.Basic]] = {
     "bound: gamma squared": lambda: (_chain_end(printed("bound", BOTH), lambda b: sp.Pow(b.base * sp.Symbol(r"\gamma"), b.exp, evaluate=False)), BOTH),
     "bound: the inequality reversed": lambda: sp.Ge(printed("bound").args[0], printed("bound").args[2], evaluate=False),
     # statement 10
-    "regimes: threshold 2": lambda: _regimes(lambda v, e: (Chain(sp.Lt(v.args[0].lhs, 2), "=>", v.args[2]), e)),
-    "regimes: limit 1": lambda: _regimes(lambda v, e: (Chain(v.args[0], "=>", sp.Eq(v.args[2].lhs, 1, evaluate=False)), e)),
+    "regimes: threshold 2": lambda: _regimes(lambda v, e: (Chain(sp.Lt(v.args[0].lhs, 2), *v.args[1:]), e)),
+    "regimes: limit 1": lambda: _regimes(lambda v, e: (_chain_end(v, lambda _: sp.S.One), e)),
+    "regimes: the two limits claimed equal": lambda: _regimes(lambda v, e: (Chain(*v.args[:3], "=", *v.args[4:]), e)),
     "regimes: explosion needs only gamma lambda > 2": lambda: _regimes(lambda v, e: (v, Chain(e.args[0], "=>", sp.Gt(e.args[2].lhs, 2)))),
 }
 

@@ -561,7 +561,9 @@ def check_submultiplicative(math: sp.Basic, context: CheckContext) -> CheckResul
         sp.Eq(A_, sp.nsimplify(WITNESS_SCALE) * Q),
         " with ",
         Q,
-        " orthogonal",
+        " orthogonal and ",
+        sp.Symbol(names[1]),
+        " any matrix",
     )
     kinds = " random pairs (Gaussian, non-normal, rank one, badly scaled) and "
     instance = (sp.Integer(RANDOM_PAIRS), kinds, witnesses, " witnesses, ", sp.Le(context.model.d, MAX_DIM))

@@ -157,30 +157,38 @@ def _growth(power: sp.Expr, rate: sp.Expr, t: sp.Symbol, tally: Tally) -> sp.Exp
 def check_regimes(math: sp.Basic, context: CheckContext) -> CheckResult:
     """Statement 10, read from the printed object and decided exactly.
 
-    With r = gamma lambda >= 0 and the bound r^(a t + b), r^(a t + b) -> 0 as t -> oo for every r in [0, c)
-    exactly when a > 0 and c <= 1; and the bound stays bounded for every r <= c exactly when c <= 1.
+    The first implication reads lim ||ds_t/ds_k|| <= lim r^(a t + b) = 0: the left limit must be of the norm that statement
+    9 bounds and the right one of its bound (so <= is statement 9 under the limit, the norm being >= 0). With
+    r = gamma lambda >= 0, r^(a t + b) -> 0 as t -> oo for every r in [0, c) exactly when a > 0 and c <= 1; and the bound
+    stays bounded for every r <= c exactly when c <= 1.
     """
     label = "regimes"
     tally = Tally(label)
     tally.require(isinstance(math, Conjunction) and len(math.args) == 2, "expected the vanishing and the exploding regime")
-    for part in math.args:
-        tally.require(isinstance(part, Chain) and [str(a) for a in part.args[1::2]] == ["=>"], f"{part} is not an implication")
-    (hypothesis, _, conclusion), (premise, _, consequence) = (part.args for part in math.args)
+    vanishing, exploding = math.args
+    relations = [[str(a) for a in part.args[1::2]] if isinstance(part, Chain) else [] for part in math.args]
+    tally.require(relations[0] == ["=>", "<=", "="], f"{vanishing} is not 'rate < c => lim norm <= lim bound = 0'")
+    tally.require(relations[1] == ["=>"], f"{exploding} is not an implication")
+    (hypothesis, _, norm_limit, _, conclusion, _, value), (premise, _, consequence) = vanishing.args, exploding.args
     st = context.statements
     t, bound = st.idx.t, st.bound
 
-    # gamma lambda < c  =>  lim_{t -> oo} (gamma lambda)^(t - k) = 0
+    # gamma lambda < c  =>  lim_{t -> oo} ||ds_t/ds_k|| <= lim_{t -> oo} (gamma lambda)^(t - k) = 0
     tally.require(isinstance(hypothesis, sp.Lt), f"the vanishing regime must assume a strict upper bound on the rate, not {hypothesis}")
     rate, threshold = _rate_values(hypothesis, tally)
     tally.require(rate == st.gamma * st.lam, f"the rate is {rate}, not the product of gamma and lambda")
-    tally.require(isinstance(conclusion, sp.Eq) and isinstance(conclusion.lhs, sp.Limit), f"{conclusion} is not a limit")
-    expr, variable, point = conclusion.lhs.args[:3]
+    tally.require(isinstance(norm_limit, sp.Limit), f"{norm_limit} is not a limit")
+    norm, variable, point = norm_limit.args[:3]
+    tally.require(norm == bound.args[0], f"the vanishing limit is of {norm}, not of the norm that the bound statement bounds")
+    tally.require(variable == t and point == sp.oo, f"the limit of the norm must be over {t} to infinity, not {variable} to {point}")
+    tally.require(isinstance(conclusion, sp.Limit), f"{conclusion} is not a limit")
+    expr, variable, point = conclusion.args[:3]
     tally.require(variable == t and point == sp.oo, f"the limit must be over {t} to infinity, not {variable} to {point}")
     tally.require(sp.simplify(expr.doit() - bound.args[-1].doit()) == 0, f"the limit is of {expr}, not of the bound {bound.args[-1]}")
     slope = _growth(expr, rate, t, tally)
     tally.require(bool(slope > 0), f"the exponent decreases in {t} (slope {slope}): the power does not decay for rates below 1")
     tally.require(bool(threshold <= 1), f"rates between 1 and {threshold} are allowed, for which the bound grows")
-    tally.require(conclusion.rhs == 0, f"the bound tends to 0 for these rates, not to {conclusion.rhs}")
+    tally.require(value == 0, f"the bound tends to 0 for these rates, not to {value}")
 
     # lim_{t -> oo} ||ds_t/ds_k|| = oo  =>  gamma lambda > c
     tally.require(isinstance(premise, sp.Eq) and isinstance(premise.lhs, sp.Limit) and premise.rhs == sp.oo, f"{premise} is not growth without bound")
@@ -192,7 +200,17 @@ def check_regimes(math: sp.Basic, context: CheckContext) -> CheckResult:
     tally.require(rate_after == rate, f"the conclusion is about {rate_after}, not {rate}")
     tally.require(bool(floor <= 1), f"a rate in (1, {floor}] lets the bound grow without limit: the conclusion does not follow")
     r = sp.Symbol("r")
-    instance = ("every rate ", sp.Eq(r, rate), " in ", sp.Interval.Ropen(0, threshold), " and ", sp.Interval(0, floor))
+    instance = (
+        "every rate ",
+        sp.Eq(r, rate),
+        " in ",
+        sp.Interval.Ropen(0, threshold),
+        " for the first implication, and every ",
+        r,
+        " in ",
+        sp.Interval(0, floor),
+        " for the second (by its contrapositive: a rate there keeps the bound, and so the norm, bounded)",
+    )
     method = (
         "the exponent of the bound read from the statement; ",
         sp.Symbol(r"r^{a t + b} \to 0"),

@@ -41,7 +41,7 @@ def build(context: BuildContext) -> Section:
             sp.Eq(st.gamma, g),
             " when ",
             sp.Eq(lam, 1),
-            ", whatever the activations this report covers.",
+            ".",
         )
     )
     return Section(KEY, "Worked numbers", (intro, table))

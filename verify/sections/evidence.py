@@ -107,7 +107,7 @@ def build(context: BuildContext) -> Section:
     d = context.model.d
     sizes: list[object] = []
     for n, (dim, _, count) in enumerate(SWEEP):
-        sizes += [", " if n else "", sp.Integer(count), " with ", sp.Eq(d, dim)]
+        sizes += [", " if n else "", sp.Integer(count), " networks with " if n == 0 else " with ", sp.Eq(d, dim)]
     drives: list[object] = []
     for n, x in enumerate(DRIVES):
         drives += [", " if 0 < n < len(DRIVES) - 1 else " or " if n else "", sp.Float(x, 2) if x < 1 else sp.Integer(int(x))]
@@ -119,10 +119,12 @@ def build(context: BuildContext) -> Section:
             sp.Eq(context.model.W, sp.Symbol(rf"\frac{{c}}{{{st.gamma}}} \frac{{G}}{{\lVert G \rVert_2}}"), evaluate=False),
             " with ",
             G,
-            " Gaussian, so that ",
-            sp.Eq(rate, c),
-            ", drawn uniformly from ",
+            " Gaussian and ",
+            c,
+            " drawn uniformly from ",
             sp.Interval(*[sp.Rational(str(x)) for x in SCALE]),
+            ", so that ",
+            sp.Eq(rate, c),
             "; inputs and biases are scaled by ",
             *drives,
             ", up to saturation (",

@@ -15,7 +15,7 @@ import sympy as sp
 from derive.config import Config
 from derive.document import Counterexample, Paragraph, Prose, Section
 from derive.expressions import Chain, Jacobian, Norm
-from derive.render import matrix
+from derive.render import matrix, number
 from derive.sections import BuildContext
 from derive.statements import Statements
 
@@ -36,9 +36,14 @@ def build(context: BuildContext) -> Section:
     outcomes = context.prepared(KEY, prepare)
     intro = Paragraph(
         (
-            "Each claim below is plausible and false. Hypothesis searched networks of the activations this report covers for a counterexample "
-            "to each and shrank the first one it found; every number shown was computed in floating point and "
-            "recomputed independently to ",
+            "Each claim below is plausible and false. The property-testing library Hypothesis searched networks of the activations this report "
+            "covers for a counterexample to each and shrank the first one it found. A network runs from ",
+            context.statements.state(0),
+            " at step ",
+            sp.Integer(0),
+            " to step ",
+            sp.Symbol("t"),
+            "; every number shown was computed in floating point and recomputed independently to ",
             sp.Integer(DIGITS),
             " digits, and the two agree.",
         )
@@ -55,7 +60,7 @@ def _unrefuted(context: BuildContext, r: NoCounterexample) -> Paragraph:
 def _block(context: BuildContext, r: Refutation) -> Counterexample:
     m, st = context.model, context.statements
     case = r.case
-    t_k = sp.Symbol("t - k")
+    t_k, t = sp.Symbol("t - k"), sp.Symbol("t")
     if isinstance(case, Case):
         instance: Prose = (
             f"{case.activation}, ",
@@ -65,7 +70,7 @@ def _block(context: BuildContext, r: Refutation) -> Counterexample:
             ", ",
             sp.Eq(st.state(0), matrix(case.s0), evaluate=False),
             ", no input, ",
-            sp.Eq(t_k, case.steps),
+            sp.Eq(t, case.steps),
             ".",
         )
     else:
@@ -73,27 +78,33 @@ def _block(context: BuildContext, r: Refutation) -> Counterexample:
     claim, reason = CLAIMS[r.name](context)
     outcome: list[object] = []
     for n, (key, value) in enumerate(r.numbers):
-        outcome += ["; " if n else "", *_quantity(st, key, t_k, sp.Float(value, 6))]
+        outcome += ["; " if n else "", *_quantity(st, key, t_k, number(float(sp.Float(value, 6))))]
     return Counterexample(claim, instance, (*outcome, ". ", *reason))
 
 
-def _quantity(st: Statements, key: str, t_k: sp.Symbol, value: sp.Float) -> Prose:
-    """A printed number in the report's notation, e.g. 'norm at t-k = 10' -> ||ds_t/ds_k||_2 = value at t - k = 10."""
-    W, rate, norm = st.model.W, st.gamma * st.lam, Norm(Jacobian(st.state("t"), st.state("k")))
+def _quantity(st: Statements, key: str, t_k: sp.Symbol, value: sp.Expr) -> Prose:
+    """A printed number in the report's notation, e.g. 'norm at t-k = 10' -> ||ds_t/ds_k||_2 = value at t - k = 10.
+
+    A number without a lag is of the whole run, from step 0 to step t: the norm of ds_t/ds_0, the bounds at exponent t.
+    """
+    W, rate, t = st.model.W, st.gamma * st.lam, sp.Symbol("t")
+    norm, whole = Norm(Jacobian(st.state("t"), st.state("k"))), Jacobian(st.state("t"), st.state(0))
     k = sp.Symbol("k")
-    fixed: dict[str, Prose] = {
-        "lambda": (st.lam,),
-        "spectral radius": (_rho(W),),
-        "norm": (norm,),
-        "claimed bound": (sp.Pow(st.gamma * _rho(W), t_k, evaluate=False),),
-        "true bound": (sp.Pow(rate, t_k, evaluate=False),),
-        "gamma lambda": (rate,),
-        "error": (sp.Symbol(r"\text{error of the variant}"),),
-        "norm of W^k": (Norm(W**k),),
-        "norm of W to the k": (sp.Pow(Norm(W), k, evaluate=False),),
+    fixed: dict[str, sp.Basic] = {
+        "lambda": st.lam,
+        "spectral radius": _rho(W),
+        "norm": Norm(whole),
+        "claimed bound": sp.Pow(st.gamma * _rho(W), t, evaluate=False),
+        "true bound": sp.Pow(rate, t, evaluate=False),
+        "gamma lambda": rate,
+        "norm of W^k": Norm(W**k),
+        "norm of W to the k": sp.Pow(Norm(W), k, evaluate=False),
     }
     if key in fixed:
-        return (sp.Eq(fixed[key][0], value, evaluate=False),)
+        return (sp.Eq(fixed[key], value, evaluate=False),)
+    if key == "error":
+        variant = sp.Symbol(r"\tilde{P}")
+        return ("the variant's product ", variant, " is off by ", sp.Eq(Norm(sp.Add(variant, -whole, evaluate=False)), value, evaluate=False))
     if match := re.fullmatch(r"norm at t-k = (\d+)", key):
         return (sp.Eq(norm, value, evaluate=False), " at ", sp.Eq(t_k, int(match[1])))
     if match := re.fullmatch(r"norm of W\^(\d+)", key):
@@ -120,10 +131,10 @@ def _spectral(context: BuildContext) -> tuple[Prose, Prose]:
     )
 
 
-def _explosion(reason: Prose) -> Callable[[Statements], tuple[Prose, Prose]]:
+def _explosion(reason: Prose, where: Prose = ()) -> Callable[[Statements], tuple[Prose, Prose]]:
     def claim(st: Statements) -> tuple[Prose, Prose]:
         rate = st.gamma * st.lam
-        return (sp.Gt(rate, 1), " makes the gradient explode: ", st.bound.args[0], " grows with ", sp.Symbol("t - k")), reason
+        return (sp.Gt(rate, 1), " makes the gradient explode", *where, ": ", st.bound.args[0], " grows with ", sp.Symbol("t - k")), reason
 
     return claim
 
@@ -140,14 +151,15 @@ def _nilpotent(context: BuildContext) -> tuple[Prose, Prose]:
     W, d = st.model.W, st.model.d
     return _explosion(
         (
-            "A nilpotent ",
+            "No unit saturates here, yet ",
             W,
-            ": with every pre-activation at the argmax of the slope the chain is a multiple of a power of ",
+            " is nilpotent: with every pre-activation at the argmax of the slope the chain is a multiple of a power of ",
             W,
             ", and ",
             sp.Eq(W**d, sp.ZeroMatrix(d, d), evaluate=False),
             ".",
-        )
+        ),
+        (" even where no unit saturates (every pre-activation at the argmax of the slope)",),
     )(st)
 
 

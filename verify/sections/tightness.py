@@ -81,7 +81,9 @@ def build(context: BuildContext) -> Section:
             ", no input. Then every factor of ",
             context.ref("product"),
             " is ",
-            sp.Symbol(rf"\pm {st.gamma} {m.notation.recurrent_weight}"),
+            sp.Symbol(rf"{m.notation.activation}'({z}^*) \, {m.notation.recurrent_weight}"),
+            ", of norm exactly ",
+            rate,
             ", and ",
             sp.Eq(
                 sp.Symbol(rf"\lVert \partial {latex(st.state(t))} / \partial {latex(st.state(k))} \rVert_2"),
