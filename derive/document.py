@@ -213,12 +213,13 @@ class Document:
         return tuple(b for b in self.blocks() if isinstance(b, Statement))
 
     def numbers(self) -> dict[str, int]:
-        """Statement label -> its number, 1, 2, ... in reading order; section labels -> their position."""
+        """Statement label -> its number, 1, 2, ... in reading order; section labels -> their position; figures -> 1, 2, ..."""
         numbers = {s.label: n for n, s in enumerate(self.statements, start=1)}
         if len(numbers) != len(self.statements):
             raise ValueError("two statements share a label")
         sections = [s for top in self.sections for s in top.sections()]
         numbers.update({s.label: n for n, s in enumerate(sections, start=1)})
+        numbers.update({b.label: n for n, b in enumerate((b for b in self.blocks() if isinstance(b, Figure)), start=1)})
         missing = sorted(r.label for r in self.references() if r.label not in numbers)
         if missing:
             raise ValueError(f"references to labels the document does not have: {missing}")

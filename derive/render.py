@@ -54,6 +54,19 @@ def _is_section(label: str) -> bool:
     return label.startswith("sec-")
 
 
+def _is_figure(label: str) -> bool:
+    return label.startswith("fig-")
+
+
+def _words(label: str, numbers: Mapping[str, int]) -> str:
+    """A reference in plain text: Section 4, Figure 1, or a statement's equation number (6)."""
+    if _is_section(label):
+        return f"Section {numbers[label]}"
+    if _is_figure(label):
+        return f"Figure {numbers[label]}"
+    return f"({numbers[label]})"
+
+
 #: The default prefix of every LaTeX label (--label-prefix): \eqref{gp:bound}.
 LABEL_PREFIX = "gp:"
 _LABEL_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9_:-]*")
@@ -77,10 +90,13 @@ def tex_prose(items: Prose, prefix: str = LABEL_PREFIX, numbers: Mapping[str, in
         if isinstance(item, Emph):
             return rf"\emph{{{tex_escape(item.text)}}}"
         if isinstance(item, Ref) and numbers is not None:
-            # slides and snippets have no sections of their own: a section is the report's
-            return f"Section~{numbers[item.label]} of the report" if _is_section(item.label) else f"({numbers[item.label]})"
+            # slides and snippets have no sections or figures of their own: those are the report's
+            words = _words(item.label, numbers)
+            return words.replace(" ", "~") + (" of the report" if _is_section(item.label) or _is_figure(item.label) else "")
         if isinstance(item, Ref):
-            return rf"Section~\ref{{{prefix}{item.label}}}" if _is_section(item.label) else rf"\eqref{{{prefix}{item.label}}}"
+            if _is_section(item.label) or _is_figure(item.label):
+                return rf"{'Section' if _is_section(item.label) else 'Figure'}~\ref{{{prefix}{item.label}}}"
+            return rf"\eqref{{{prefix}{item.label}}}"
         return f"${latex(item, inline=True)}$"
 
     return _tied(items, [one(item) for item in items], "~")
@@ -95,7 +111,7 @@ def md_prose(items: Prose, numbers: Mapping[str, int]) -> str:
         if isinstance(item, Emph):
             return f"*{md_escape(item.text)}*"
         if isinstance(item, Ref):
-            return f"Section {numbers[item.label]}" if _is_section(item.label) else f"({numbers[item.label]})"
+            return _words(item.label, numbers)
         # Rows as \cr, not \\: GitHub's Markdown reads \\ inside $...$ as an escaped backslash before the math renderer
         # sees it; KaTeX and MathJax (Jupyter, GitHub) both take \cr.
         return "$" + latex(item, inline=True).replace("\\\\", r"\cr ") + "$"
@@ -118,7 +134,7 @@ def html_prose(items: Prose, numbers: Mapping[str, int]) -> str:
         if isinstance(item, Emph):
             return f"<em>{html_escape(item.text)}</em>"
         if isinstance(item, Ref):
-            shown = f"Section {numbers[item.label]}" if _is_section(item.label) else f"({numbers[item.label]})"
+            shown = _words(item.label, numbers)
             return f'<a href="#{item.label}">{shown}</a>'
         return f'<span class="math">{html_escape(latex(item, inline=True))}</span>'
 
@@ -140,7 +156,7 @@ def plain_prose(items: Prose, numbers: Mapping[str, int]) -> str:
         if isinstance(item, Emph):
             return item.text
         if isinstance(item, Ref):
-            return f"Section {numbers[item.label]}" if _is_section(item.label) else f"({numbers[item.label]})"
+            return _words(item.label, numbers)
         return latex(item, inline=True)
 
     return "".join(one(item) for item in items)

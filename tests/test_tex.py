@@ -119,7 +119,7 @@ def _host(directory: Path, outputs: dict[str, bytes], preamble: str, before: str
 @pytest.mark.parametrize("engine", sorted(ENGINES))
 @pytest.mark.parametrize("host", sorted(HOSTS))
 def test_the_fragment_compiles_in_every_host(tmp_path: Path, outputs: dict[str, bytes], host: str, engine: str) -> None:
-    """Every statement's number in the text is the number of its equation in that host (both come from \\eqref)."""
+    """Every statement's number in its heading and in the text is the number of its equation in that host (\\ref and \\eqref of one label)."""
     preamble, before = HOSTS[host]
     _host(tmp_path, outputs, preamble, before)
     log = _latexmk(tmp_path, "notes.tex", ENGINES[engine])

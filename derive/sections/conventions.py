@@ -68,7 +68,7 @@ def build(context: BuildContext) -> Section:
             Emph("immediate"),
             " partial derivative, in which ",
             s_prev,
-            " is held fixed. Statement ",
+            " is held fixed. The sum ",
             context.ref("bptt-sum"),
             " holds for every entry.",
         ),
