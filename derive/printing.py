@@ -136,8 +136,13 @@ def _index(index: sp.Basic) -> str:
 def latex(expr: sp.Basic, inline: bool = False) -> str:
     """The report's LaTeX for a SymPy object; ``inline`` for math within a sentence: Jacobians slashed, and plain
     parentheses, not \\left( \\right), so that TeX may break a long formula inside them as it would in the text."""
-    text = ReportPrinter({"inline": inline}).doprint(expr)
+    text = _SIMPLE_ARGUMENT.sub(r"(\1)", ReportPrinter({"inline": inline}).doprint(expr))
     return _plain_parentheses(text) if inline else text
+
+
+#: SymPy's \tanh{\left(z \right)}, whose braces and \left give tanh^2 (z) a gap: a one-symbol argument takes plain
+#: parentheses, \tanh^{2}(z), as a reader writes it.
+_SIMPLE_ARGUMENT = re.compile(r"\{\\left\(([A-Za-z](?:_\{[A-Za-z0-9]+\})?) \\right\)\}")
 
 
 _DELIMITER = re.compile(r"\\(left|right)(\\[A-Za-z]+|\\\{|\\\}|\\\||.)")

@@ -82,7 +82,7 @@ def test_the_printer_puts_constants_where_a_reader_does() -> None:
     from derive.printing import latex
 
     z, k, t = sp.symbols("z k t")
-    assert latex(sp.tanh(z) - 1) == r"\tanh{\left(z \right)} - 1"
+    assert latex(sp.tanh(z) - 1) == r"\tanh(z) - 1"  # a one-symbol argument in plain parentheses
     assert latex(sp.exp(z) - 1) == r"e^{z} - 1"
     assert latex(k + 1) == "k + 1" and latex(1 - k) == "1 - k"
     assert latex(1 / (1 + sp.exp(-z))) == r"\frac{1}{1 + e^{- z}}"
@@ -104,7 +104,7 @@ def test_inline_math_is_slashed_and_breakable_display_math_is_not() -> None:
     assert latex(norm) == r"\left\lVert \frac{\partial s_{t}}{\partial s_{k}} \right\rVert_{2}"
     assert latex(norm, inline=True) == r"\lVert  \partial s_{t} / \partial s_{k} \rVert_{2}"
     z = sp.Symbol("z")
-    assert latex(sp.Abs(sp.tanh(z) - 1), inline=True) == r"\lvert {\tanh{(z )} - 1}\rvert"
+    assert latex(sp.Abs(sp.tanh(z) - 1), inline=True) == r"\lvert {\tanh(z) - 1}\rvert"
     assert latex(sp.Interval.Ropen(0, 1), inline=True) == r"\left[0, 1\right)"
 
 
@@ -192,3 +192,20 @@ def test_every_number_in_the_prose_is_math(files: dict[str, str]) -> None:
     text = re.sub(r"^#+ .*$|^<small>\*Cited:\*.*$|^!\[.*$", "", text, flags=re.MULTILINE)
     text = re.sub(r"Statement \d+|Section \d+|Figure \d+|\(\d+\)|\b2-norms?\b|-bit\b", "", text)
     assert not re.findall(r".{0,30}\d.{0,10}", text)
+
+
+def test_the_slopes_are_displayed_as_a_reader_writes_them(document: object) -> None:
+    """Each displayed derivative is the derivative (exactly), written in the exponentials of the slope, no longer than SymPy's plain one."""
+    import sympy as sp
+
+    from derive.activations import derive_gamma
+    from derive.document import Display
+
+    section = next(s for s in document.sections if s.key == "slopes")  # type: ignore[attr-defined]
+    shown = [b.math for b in section.blocks if isinstance(b, Display)]
+    for n, name in enumerate(("sigmoid", "tanh")):
+        g = derive_gamma(name, "z")
+        first, second = shown[2 * n].rhs, shown[2 * n + 1].rhs
+        assert sp.simplify(first - sp.diff(g.phi, g.variable)) == 0 and sp.simplify(second - sp.diff(g.phi, g.variable, 2)) == 0
+        assert second.atoms(sp.exp) <= first.atoms(sp.exp), second  # sigma'' in e^{-z}, as sigma' is
+        assert sp.count_ops(second) <= sp.count_ops(sp.diff(g.phi, g.variable, 2))  # no longer than the plain derivative

@@ -17,6 +17,18 @@ def build(context: BuildContext) -> Section:
     return Section(KEY, "How the slopes were found", tuple(blocks))
 
 
+def reader_form(expr: sp.Expr, like: sp.Expr, z: sp.Symbol) -> sp.Expr:
+    """``expr`` as a reader would write it: the shortest of its plain and factored forms that uses the exponentials
+    ``like`` uses (the sigmoid's second derivative in e^-z, as its slope is, not SymPy's factored e^z)."""
+    u = sp.Dummy("u", positive=True)
+    candidates = [expr, sp.factor(expr)]
+    for power in like.atoms(sp.exp):
+        candidates.append(sp.factor(expr.subs(power, u)).subs(u, power))
+    allowed = like.atoms(sp.exp)
+    fitting = [c for c in candidates if c.atoms(sp.exp) <= allowed] or candidates
+    return min(fitting, key=sp.count_ops)
+
+
 def _activation(name: str, variable: str, gamma_name: str) -> tuple[Paragraph, Display, Display, Paragraph]:
     """The activation, its slope and second derivative displayed (they are too long for a line of text), then the argument."""
     g = derive_gamma(name, variable)
@@ -25,7 +37,8 @@ def _activation(name: str, variable: str, gamma_name: str) -> tuple[Paragraph, D
     # tanh is its own formula: "tanh(z) = tanh(z)" would say nothing, so only a defined function shows its definition.
     defined = not (g.phi.args == (z,) and type(g.phi).__name__ == symbol.lstrip("\\"))
     opening: list[object] = [sp.Eq(f(z), g.phi, evaluate=False) if defined else f(z), " has slope and second derivative"]
-    first, second = (sp.Eq(sp.Function(symbol + prime)(z), value, evaluate=False) for prime, value in (("'", g.first), ("''", g.second)))
+    shown = (("'", g.first), ("''", reader_form(sp.diff(g.phi, z, 2), g.first, z)))
+    first, second = (sp.Eq(sp.Function(symbol + prime)(z), value, evaluate=False) for prime, value in shown)
     text: list[object] = []
     for c in g.critical:
         kind = "a maximum" if c.is_maximum else "no maximum"
