@@ -202,10 +202,10 @@ def test_the_slopes_are_displayed_as_a_reader_writes_them(document: object) -> N
     from derive.document import Display
 
     section = next(s for s in document.sections if s.key == "slopes")  # type: ignore[attr-defined]
-    shown = [b.math for b in section.blocks if isinstance(b, Display)]
+    shown = [b.math.args for b in section.blocks if isinstance(b, Display)]  # each: slope, second derivative
     for n, name in enumerate(("sigmoid", "tanh")):
         g = derive_gamma(name, "z")
-        first, second = shown[2 * n].rhs, shown[2 * n + 1].rhs
+        first, second = shown[n][0].rhs, shown[n][1].rhs
         assert sp.simplify(first - sp.diff(g.phi, g.variable)) == 0 and sp.simplify(second - sp.diff(g.phi, g.variable, 2)) == 0
         assert second.atoms(sp.exp) <= first.atoms(sp.exp), second  # sigma'' in e^{-z}, as sigma' is
         assert sp.count_ops(second) <= sp.count_ops(sp.diff(g.phi, g.variable, 2))  # no longer than the plain derivative

@@ -6,6 +6,7 @@ import sympy as sp
 
 from ..activations import ACTIVATIONS, derive_gamma
 from ..document import Display, Paragraph, Section
+from ..expressions import Conjunction
 from . import BuildContext
 
 KEY = "slopes"
@@ -29,7 +30,7 @@ def reader_form(expr: sp.Expr, like: sp.Expr, z: sp.Symbol) -> sp.Expr:
     return min(fitting, key=sp.count_ops)
 
 
-def _activation(name: str, variable: str, gamma_name: str) -> tuple[Paragraph, Display, Display, Paragraph]:
+def _activation(name: str, variable: str, gamma_name: str) -> tuple[Paragraph, Display, Paragraph]:
     """The activation, its slope and second derivative displayed (they are too long for a line of text), then the argument."""
     g = derive_gamma(name, variable)
     z, symbol = g.variable, ACTIVATIONS[name].symbol
@@ -65,4 +66,4 @@ def _activation(name: str, variable: str, gamma_name: str) -> tuple[Paragraph, D
     if g.argmax is not None:
         text += [", attained at ", sp.Eq(z, g.argmax, evaluate=False)]
     text += ["."]
-    return Paragraph((*opening, ":"), ACTIVATIONS[name].title.capitalize()), Display(first), Display(second), Paragraph(tuple(text))
+    return Paragraph((*opening, ":"), ACTIVATIONS[name].title.capitalize()), Display(Conjunction(first, second)), Paragraph(tuple(text))
