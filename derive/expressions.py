@@ -42,7 +42,10 @@ class Jacobian(sp.Expr):
 
 
 class Norm(sp.Expr):
-    """The induced (operator) norm ||X||_p of a matrix; p = 2 unless told."""
+    """The induced (operator) norm ||X||_p of a matrix; p = 2 unless told. A number: it commutes (c / ||g||_2 may scale
+    a matrix)."""
+
+    is_commutative = True
 
     def __new__(cls, arg: sp.Basic, p: int | str = 2) -> Norm:
         return super().__new__(cls, arg, sp.sympify(p))

@@ -109,6 +109,14 @@ class ReportPrinter(LatexPrinter):
         first, second, last = (expr.factor.xreplace({index: j}) for j in (left, left + step, right))
         return rf"{self._print(first)} {self._print(second)} \cdots {self._print(last)}"
 
+    def _print_MatMul(self, expr: sp.MatMul) -> str:
+        """A vector divided by a number as a fraction, g / ||g||_2, not (1 / ||g||_2) g."""
+        scalars = [a for a in expr.args if not isinstance(a, sp.MatrixExpr)]
+        if len(scalars) == 1 and isinstance(scalars[0], sp.Pow) and scalars[0].exp == -1:
+            rest = sp.MatMul(*(a for a in expr.args if isinstance(a, sp.MatrixExpr)))
+            return rf"\frac{{{self._print(rest)}}}{{{self._print(scalars[0].base)}}}"
+        return str(super()._print_MatMul(expr))
+
     def _print_Conjunction(self, expr: Conjunction) -> str:
         """Side by side within a sentence; one statement a line in a display (each fits a page, a slide or a phone)."""
         parts = [self._print(a) for a in expr.args]

@@ -18,7 +18,7 @@ from .expressions import Chain, Conjunction, Extremum, Jacobian, Norm, Ordered
 from .model import General, difference
 
 #: The labels of the statements, in the order the report prints them.
-LABELS = ("bptt-sum", "product", "diagonal", "weight", "per-step", "gamma", "diagonal-norm", "submultiplicative", "bound", "regimes")
+LABELS = ("bptt-sum", "product", "diagonal", "weight", "per-step", "gamma", "diagonal-norm", "submultiplicative", "bound", "regimes", "clipping")
 
 
 @dataclass(frozen=True)
@@ -146,6 +146,19 @@ class Statements:
         vanishing = Chain(sp.Lt(rate, 1), "=>", sp.Limit(norm, t, sp.oo), "<=", sp.Limit(sp.Pow(rate, lag, evaluate=False), t, sp.oo), "=", sp.S.Zero)
         exploding = Chain(sp.Eq(sp.Limit(norm, t, sp.oo, "+"), sp.oo, evaluate=False), "=>", sp.Gt(rate, 1))
         return Conjunction(vanishing, exploding)
+
+    @cached_property
+    def clipping(self) -> Conjunction:
+        """Clipping by the norm: g~ = g min(1, c/||g||_2) has norm min(||g||_2, c) and g's direction, and is g below c."""
+        d = self.model.d
+        g, clipped = sp.MatrixSymbol("g", d, 1), sp.MatrixSymbol(r"\tilde{g}", d, 1)
+        c = sp.Symbol("c", positive=True)
+        return Conjunction(
+            sp.Eq(clipped, g * sp.Min(1, c / Norm(g)), evaluate=False),
+            sp.Eq(Norm(clipped), sp.Min(Norm(g), c), evaluate=False),
+            sp.Eq(clipped / Norm(clipped), g / Norm(g), evaluate=False),
+            Chain(sp.Le(Norm(g), c), "=>", sp.Eq(clipped, g, evaluate=False)),
+        )
 
     def __getitem__(self, label: str) -> sp.Basic:
         """The statement with this label, as the report prints it."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import numpy as np
 import sympy as sp
@@ -30,7 +31,7 @@ from derive.activations import derive_gamma
 from derive.checks import CheckContext, fail_unless
 from derive.document import CheckResult
 from derive.errors import CheckFailed
-from derive.expressions import Chain, Extremum, Jacobian, Norm
+from derive.expressions import Chain, Conjunction, Extremum, Jacobian, Norm
 from derive.render import number
 
 from .enclose import BITS, Array, BallChain, ball_activation, ball_matrix, diagonal, norm_ball, precision, tight_chain
@@ -43,7 +44,7 @@ EQUAL = 1e-9
 ATTAINED = 1e-9
 #: The symbol a mutated bound may use in place of lambda; it is bound to the spectral radius rho(W).
 RHO = sp.Symbol(r"\rho")
-SEEDS = {"diagonal-norm": 7, "submultiplicative": 8, "bound": 9}
+SEEDS = {"diagonal-norm": 7, "submultiplicative": 8, "bound": 9, "clipping": 11}
 RANDOM_VECTORS = 12  # statement 7: random pre-activation vectors per activation
 SCALES = (1.0, 5.0, 50.0, 500.0)  # their standard deviations in turn: moderate to deeply saturated
 RANDOM_PAIRS = 16  # statement 8: random pairs (A, B)
@@ -710,7 +711,103 @@ def check_bound(math: sp.Basic, context: CheckContext) -> CheckResult:
     return CheckResult(label, method, instance, tally.total, _log(tally, "bound"), summary=summary)
 
 
-CHECKS = {"diagonal-norm": check_diagonal_norm, "submultiplicative": check_submultiplicative, "bound": check_bound}
+# -- statement 11: clipping --------------------------------------------------------------------------------
+
+
+CLIP_THRESHOLDS = (sp.Rational(1, 2), sp.Integer(1), sp.Integer(5))  # c
+CLIP_SCALES = (sp.Rational(1, 10), sp.Integer(1), sp.Integer(10))  # ||g||_2 / c: below, at and above the threshold
+
+
+def gradients() -> list[tuple[Array, sp.Rational, bool]]:
+    """Statement 11's instances (g, c, at): for each threshold c and each scale, a random g with ||g||_2 = scale c, and
+    g = c e_1 where the norm is exactly c (``at``: the factor min(1, c/||g||) is 1 from both sides)."""
+    rng = np.random.default_rng(SEEDS["clipping"])
+    cases: list[tuple[Array, sp.Rational, bool]] = []
+    for c in CLIP_THRESHOLDS:
+        for scale in CLIP_SCALES:
+            d = int(rng.integers(1, MAX_DIM + 1))
+            g = rng.standard_normal((d, 1))
+            cases.append((g * (float(scale * c) / float(np.linalg.norm(g))), c, False))
+        e = np.zeros((int(rng.integers(1, MAX_DIM + 1)), 1))
+        e[0, 0] = float(c)
+        cases.append((e, c, True))
+    return cases
+
+
+def _constant(value: arb) -> arb:
+    return value
+
+
+def _same_matrix(left: arb_mat, right: arb_mat) -> bool:
+    """Two ball matrices of one shape whose entries agree to the enclosure width EQUAL."""
+    if (left.nrows(), left.ncols()) != (right.nrows(), right.ncols()):
+        return False
+    return all(equal(left[i, j], right[i, j], EQUAL) for i in range(left.nrows()) for j in range(left.ncols()))
+
+
+def check_clipping(math: sp.Basic, context: CheckContext) -> CheckResult:
+    """Statement 11: the clipped gradient computed from the printed definition has the printed norm and direction, and
+    equals g where the printed premise holds; on gradients below, at and above the threshold, in ball arithmetic."""
+    label = "clipping"
+    fail_unless(
+        label, isinstance(math, Conjunction) and len(math.args) == 4, "expected the clipped gradient's definition, its norm, its direction and g below c"
+    )
+    definition, capped, direction, unchanged = math.args
+    fail_unless(label, isinstance(definition, sp.Eq) and isinstance(definition.lhs, sp.MatrixSymbol), f"{definition} does not define the clipped gradient")
+    clipped, rule = definition.lhs, definition.rhs
+    vectors = sorted({m.name for m in rule.atoms(sp.MatrixSymbol)} - {clipped.name})
+    thresholds = sorted((s for s in rule.free_symbols if isinstance(s, sp.Symbol) and s != context.model.d), key=str)
+    fail_unless(label, len(vectors) == 1 and len(thresholds) == 1, f"the definition {rule} is not in one gradient and one threshold")
+    fail_unless(label, isinstance(direction, sp.Eq), f"{direction} is not an equation")
+    fail_unless(label, isinstance(unchanged, Chain) and [str(a) for a in unchanged.args[1::2]] == ["=>"], f"{unchanged} is not an implication")
+    premise, _, conclusion = unchanged.args
+    fail_unless(label, isinstance(conclusion, sp.Eq), f"{conclusion} is not an equation")
+    g_name, c = vectors[0], thresholds[0]
+    tally, below = Tally(), 0
+    with precision(BITS):
+        for g, c_value, at in gradients():
+            d = g.shape[0]
+            where = f"g of norm {float(np.linalg.norm(g)):.3g}, c = {c_value}, d = {d}"
+            threshold: arb = arb(int(c_value.p)) / arb(int(c_value.q))
+            scope = Scope(label, d, sizes={context.model.d: d}, scalars={c.name: partial(_constant, threshold)}, matrices={g_name: ball_matrix(g)})
+            scope = replace(scope, matrices={**scope.matrices, clipped.name: _matrix(evaluate(rule, scope), scope, rule)})  # g~ as defined
+            establish(relations(capped, label), scope, tally, False, where)
+            lhs, rhs = (_matrix(evaluate(side, scope), scope, side) for side in (direction.lhs, direction.rhs))
+            fail_unless(label, _same_matrix(lhs, rhs), f"{direction} fails on {where}: left {lhs}, right {rhs}")
+            tally.equal += 1
+            links = relations(premise, label)
+            holds = all(decide(_scalar(evaluate(a, scope), scope, a), r, _scalar(evaluate(b, scope), scope, b)) is not None for a, r, b in links)
+            if holds:
+                below += 1
+                lhs, rhs = (_matrix(evaluate(side, scope), scope, side) for side in (conclusion.lhs, conclusion.rhs))
+                fail_unless(label, _same_matrix(lhs, rhs), f"{conclusion} fails on {where}, where {premise} holds")
+                tally.equal += 1
+            elif at:
+                raise CheckFailed(label, f"{premise} is not established at {where}, where the norm equals the threshold")
+    fail_unless(label, below >= 2 * len(CLIP_THRESHOLDS), f"the premise {premise} held on {below} gradients only: g below c was not tested")
+    count = sp.Integer(len(gradients()))
+    method = (
+        "the clipped gradient computed from the printed definition, then its norm, its direction and, where the premise "
+        "holds, the gradient itself compared with the printed right sides in ball arithmetic (",
+        sp.Integer(BITS),
+        "-bit balls, each 2-norm enclosed from below and above)",
+    )
+    instance = (
+        count,
+        " gradients, for each threshold ",
+        *_listed([sp.Eq(c, value) for value in CLIP_THRESHOLDS]),
+        " one of norm ",
+        *_listed([scale * c for scale in CLIP_SCALES]),
+        ", and one of norm exactly ",
+        c,
+        "; ",
+        sp.Le(context.model.d, MAX_DIM),
+    )
+    summary = ("in ball arithmetic, on ", count, " gradients below, at and above the threshold, ", sp.Le(context.model.d, MAX_DIM))
+    return CheckResult(label, method, instance, tally.total, _log(tally, "clipping"), summary=summary)
+
+
+CHECKS = {"diagonal-norm": check_diagonal_norm, "submultiplicative": check_submultiplicative, "bound": check_bound, "clipping": check_clipping}
 
 
 # -- what the checks ran on -----------------------------------------------------------------------------------

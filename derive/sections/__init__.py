@@ -17,8 +17,9 @@ from ..checks import CheckContext, Checker, run_check
 from ..document import Ref
 from ..statements import LABELS
 
-#: The statements the chain section prints; the bound section prints the rest.
+#: The statements the chain section prints; the bound section prints the next five; each other its own section's.
 CHAIN_LABELS = LABELS[:5]
+HOMES = {"clipping": "clipping"}
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -55,7 +56,7 @@ class BuildContext:
 
     def ref(self, label: str) -> Ref | sp.Basic:
         """A reference to the statement ``label`` when its section is in this report, else the statement itself, printed inline."""
-        home = "chain" if label in CHAIN_LABELS else "bound"
+        home = "chain" if label in CHAIN_LABELS else HOMES.get(label, "bound")
         return Ref(label) if home in self.config.sections else self.statements[label]
 
     def prepared(self, key: str, prepare: Callable[[Config], T]) -> T:

@@ -12,9 +12,9 @@ from derive.sections import Preparer, SectionBuilder
 
 def registry() -> dict[str, SectionBuilder]:
     """verify's sections, by key."""
-    from . import evidence, refutations, tightness
+    from . import clipping, evidence, refutations, tightness
 
-    return {m.KEY: m.build for m in (evidence, tightness, refutations)}
+    return {m.KEY: m.build for m in (evidence, tightness, clipping, refutations)}
 
 
 def preparers() -> dict[str, Preparer]:
