@@ -201,7 +201,7 @@ def test_the_printed_decision_rule_is_true() -> None:
     """
     relations = [item for item in _check(ST.regimes).method if isinstance(item, sp.Rel)]
     assert relations
-    a, r, t = sp.Symbol("a"), sp.Symbol("r"), sp.Symbol("t", positive=True)
+    a, r, t = sp.Symbol(r"\alpha"), sp.Symbol("r"), sp.Symbol("t", positive=True)  # alpha, not a: a_j is the pre-activation
     for a_value in (sp.Rational(-1), sp.Integer(0), sp.Rational(1, 2), sp.Integer(1)):
         for r_value in (sp.Integer(0), sp.Rational(1, 3), sp.Rational(99, 100), sp.Integer(1)):
             if r_value == 0 and a_value <= 0:

@@ -36,6 +36,8 @@ TARGETS = (0.7, 1.0, 1.5)
 FORMATS = ("pdf", "svg")
 #: The hidden size of the figure's network.
 FIGURE_DIM = 16
+#: The figure's sequence length.
+FIGURE_STEPS = 60
 
 #: Metadata set to None is left out of the file: no date, no matplotlib version.
 METADATA: dict[str, dict[str, Any]] = {
@@ -63,7 +65,9 @@ class Line:
         return self.lags * np.log(self.gamma_lambda)
 
 
-def figure_lines(activation: str = "tanh", dim: int = FIGURE_DIM, steps: int = 60, seed: int = 0, targets: tuple[float, ...] = TARGETS) -> tuple[Line, ...]:
+def figure_lines(
+    activation: str = "tanh", dim: int = FIGURE_DIM, steps: int = FIGURE_STEPS, seed: int = 0, targets: tuple[float, ...] = TARGETS
+) -> tuple[Line, ...]:
     """The measured chains of one seeded RNN whose W is rescaled to lambda = target / gamma for each target."""
     gamma = numeric(activation).gamma
     between("--dim", dim, 1, MAX_WIDTH)
@@ -101,7 +105,7 @@ def _draw(lines: tuple[Line, ...], activation: str, dim: int) -> Figure:
     return figure
 
 
-def render(fmt: str, activation: str = "tanh", dim: int = FIGURE_DIM, steps: int = 60, seed: int = 0) -> bytes:
+def render(fmt: str, activation: str = "tanh", dim: int = FIGURE_DIM, steps: int = FIGURE_STEPS, seed: int = 0) -> bytes:
     """The figure as the bytes of a ``fmt`` ("pdf" or "svg") file; the same arguments give the same bytes."""
     if fmt not in FORMATS:
         raise ConfigError("figure format", fmt, FORMATS)
@@ -114,7 +118,7 @@ def render(fmt: str, activation: str = "tanh", dim: int = FIGURE_DIM, steps: int
     return buffer.getvalue()
 
 
-def plot(path: Path, activation: str = "tanh", dim: int = FIGURE_DIM, steps: int = 60, seed: int = 0) -> Path:
+def plot(path: Path, activation: str = "tanh", dim: int = FIGURE_DIM, steps: int = FIGURE_STEPS, seed: int = 0) -> Path:
     """Save the figure to ``path``, PDF or SVG by its suffix, atomically (a temporary file, then a rename)."""
     path = Path(path)
     if path.suffix not in (".pdf", ".svg"):

@@ -508,7 +508,9 @@ def check_diagonal_norm(math: sp.Basic, context: CheckContext) -> CheckResult:
     summary = (
         "in ball arithmetic, on ",
         sp.Integer(RANDOM_VECTORS),
-        " random vectors per activation, saturated ones and the argmax included, ",
+        " random vectors per activation, saturated ones included, and ",
+        sp.Integer(at_argmax),
+        " at the argmax, ",
         sp.Le(model.d, MAX_DIM),
     )
     return CheckResult(label, method, instance, tally.total, _log(tally, "diag norm"), summary=summary)
@@ -673,8 +675,8 @@ def check_bound(math: sp.Basic, context: CheckContext) -> CheckResult:
         sp.Integer(max(precisions)),
         "-bit balls, as each network needs: the forward run, the products of the one-step Jacobians and their 2-norms enclosed, ",
         st.lam,
-        " the enclosed ",
-        sp.Symbol(rf"\sigma_{{\max}}({model.notation.recurrent_weight})"),
+        " the enclosed largest singular value ",
+        Norm(model.W),
         ") and attained to a relative ",
         sp.Float(ATTAINED, 2),
         " on the witness ",

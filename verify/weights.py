@@ -9,7 +9,7 @@ For inputs x_1 .. x_T (``--inputs``, or seeded standard normal ones) from s_0 = 
 every lag n = T - k:
 
 - ``norm``: ||ds_T/ds_k||_2, from ``verify.engine.chain_norms`` (within its stated error);
-- ``bound``: (gamma lambda)^n, statement 9, gamma the activation's largest slope and lambda = sigma_max(W);
+- ``bound``: (gamma lambda)^n, statement 9, gamma the activation's largest slope and lambda = ||W||_2;
 - ``sharper_bound``: prod_{j=k+1}^{T} gamma_j lambda, gamma_j = max_i |phi'(a_{j,i})| the largest slope actually
   reached at step j (each factor diag(phi'(a_j)) W has 2-norm at most gamma_j lambda, by statements 7 and 8);
 
@@ -188,7 +188,17 @@ class NetworkReport:
         rate = self.gamma * self.lam
         if rate < 1.0:
             return f"vanishing: gamma lambda = {rate:.6g} < 1, so every ||ds_T/ds_k||_2 <= (gamma lambda)^(T-k) decays geometrically"
-        return f"not decided by the bound: gamma lambda = {rate:.6g} >= 1 allows growth, but does not make it happen (see the sharper bound)"
+        if rate == 1.0:
+            return "bounded: gamma lambda = 1, so every ||ds_T/ds_k||_2 <= 1"
+        return f"not decided by the bound: gamma lambda = {rate:.6g} > 1 allows growth but does not make it happen"
+
+    @property
+    def measured(self) -> str:
+        """What the top Lyapunov exponent says the norms do along these inputs."""
+        top = float(self.lyapunov[0])
+        trend = "decay" if top < 0 else "grow" if top > 0 else "neither grow nor decay"
+        sign = "<" if top < 0 else ">" if top > 0 else "="
+        return f"long products of the Jacobians {trend} along these inputs: top Lyapunov exponent {top:.3g} per step ({sign} 0)"
 
     def to_csv(self) -> str:
         lines = ["lag,norm,bound,sharper_bound"]
@@ -234,15 +244,22 @@ def benettin(slopes: Array, W: Array, frame: int = LYAPUNOV_FRAME) -> tuple[Arra
 def summary(r: NetworkReport) -> str:
     """The report as a two-column table, then the lags at a few points."""
     rows: list[tuple[str, str]] = [("used", "; ".join(r.weights.used)), ("activation", r.activation), ("inputs", r.inputs)]
-    rows += [("d", str(r.weights.dim)), ("T", str(r.steps)), ("gamma", f"{r.gamma:.6g}"), ("lambda = sigma_max(W)", f"{r.lam:.6g}")]
-    rows += [("rho(W)", f"{r.rho:.6g}"), ("gamma lambda", f"{r.gamma * r.lam:.6g}"), ("regime", r.regime)]
+    rows += [("d", str(r.weights.dim)), ("T", str(r.steps)), ("gamma", f"{r.gamma:.6g}"), ("lambda = ||W||_2", f"{r.lam:.6g} (largest singular value)")]
+    rows += [("rho(W)", f"{r.rho:.6g} (spectral radius)"), ("gamma lambda", f"{r.gamma * r.lam:.6g}"), ("regime", r.regime), ("measured", r.measured)]
     rows += [("ln(gamma lambda)", f"{np.log(r.gamma * r.lam):.6g}")]
     spectrum = ", ".join(f"{x:.6g}" for x in sorted(r.lyapunov, reverse=True))
     rows += [("Lyapunov exponents (QR)", f"{spectrum} (the largest {len(r.lyapunov)}, per step, natural log, at n = T)")]
     rows += [(f"finite-time top exponent at n = {n}", f"{r.finite_time[n - 1]:.6g}") for n in _marks(r.steps)]
     width = max(len(name) for name, _ in rows)
     lines = [f"{name:<{width}}  {value}" for name, value in rows]
-    lines += ["", f"{'lag':>6}  {'norm':>12}  {'sharper bound':>13}  {'bound':>12}"]
+    lines += [
+        "",
+        "finite-time top exponent at n: (1/n) ln ||J_n ... J_1 e_1||_2, J_j = diag(phi'(a_j)) W the one-step Jacobian",
+        "norm: ||ds_T/ds_k||_2 at lag T-k; bound: (gamma lambda)^(T-k), statement 9;",
+        "sharper bound: the product over the lag's steps j of gamma_j lambda, gamma_j = max_i |phi'(a_{j,i})| the largest slope reached at step j",
+        "",
+        f"{'lag':>6}  {'norm':>12}  {'sharper bound':>13}  {'bound':>12}",
+    ]
     lines += [f"{n:>6}  {r.norms[n - 1]:>12.6g}  {r.sharper[n - 1]:>13.6g}  {r.bound[n - 1]:>12.6g}" for n in _marks(r.steps)]
     return "\n".join(lines)
 

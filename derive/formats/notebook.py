@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 TRY_IT = """## Try it: the numbers behind the bound
 
 The cells below use gradproof's numeric side. The first draws a random tanh network, computes
-$\\lVert \\partial s_T / \\partial s_k \\rVert_2$ for every $k$ with the engine (which states its own error bound) and
+$\\lVert \\partial s_T / \\partial s_k \\rVert_2$ for every $k$ with gradproof's engine and
 compares it with $(\\gamma \\lambda)^{T-k}$; the second redraws the figure. Change the seed, the size or the scale of
 $W$ and run them again."""
 

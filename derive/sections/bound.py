@@ -213,9 +213,9 @@ def check_regimes(math: sp.Basic, context: CheckContext) -> CheckResult:
     )
     method = (
         "the exponent of the bound read from the statement; ",
-        sp.Symbol(r"r^{a t + b} \to 0"),
+        sp.Symbol(r"r^{\alpha t + \beta} \to 0"),
         " exactly when ",
-        sp.Gt(sp.Symbol("a"), 0),
+        sp.Gt(sp.Symbol(r"\alpha"), 0),
         " and ",
         sp.Lt(r, 1),
     )

@@ -22,7 +22,7 @@ from derive.sections import BuildContext
 from ..activations import numeric
 from ..claims import log_ratios
 from ..engine import chain_bounds_batched
-from ..figure import FIGURE_DIM, TARGETS
+from ..figure import FIGURE_DIM, FIGURE_STEPS, TARGETS
 from ..figure import render as render_figure
 from ..sweep import bound_tolerance
 
@@ -147,7 +147,11 @@ def build(context: BuildContext) -> Section:
     follow = Paragraph(
         (
             Ref(figure.label),
-            " follows one such network through all its lags, rescaled to three rates, each beside its bound.",
+            " follows one network of this kind, with ",
+            sp.Eq(context.model.d, FIGURE_DIM),
+            " and ",
+            sp.Eq(st.idx.t, FIGURE_STEPS),
+            " steps, through all its lags, rescaled to three rates, each beside its bound.",
         )
     )
     return Section(KEY, "Numerical evidence at scale", (intro, table, follow, figure))

@@ -37,7 +37,7 @@ def build(context: BuildContext) -> Section:
     intro = Paragraph(
         (
             "Each claim below is plausible and false. The property-testing library Hypothesis searched networks of the activations this report "
-            "covers for a counterexample to each and shrank the first one it found. A network runs from ",
+            "covers, and linear (identity) chains, for a counterexample to each and shrank the first one it found. A network runs from ",
             context.statements.state(0),
             " at step ",
             sp.Integer(0),
@@ -126,7 +126,7 @@ def _spectral(context: BuildContext) -> tuple[Prose, Prose]:
         (
             "For a non-normal ",
             st.model.W,
-            " the largest singular value exceeds the spectral radius, and the chain reaches beyond the weaker bound.",
+            " the largest singular value exceeds the spectral radius, and the chain exceeds the smaller bound.",
         ),
     )
 
