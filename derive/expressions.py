@@ -55,6 +55,7 @@ class Extremum(sp.Expr):
     """sup or max of an expression over a variable, left unevaluated for display."""
 
     KINDS = ("sup", "max")
+    is_commutative = True  # a number: it may stand in a product
 
     def __new__(cls, expr: sp.Expr, variable: sp.Symbol, kind: str | sp.Symbol = "sup") -> Extremum:
         kind = str(kind)

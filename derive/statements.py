@@ -18,7 +18,7 @@ from .expressions import Chain, Conjunction, Extremum, Jacobian, Norm, Ordered
 from .model import General, difference
 
 #: The labels of the statements, in the order the report prints them.
-LABELS = ("bptt-sum", "product", "diagonal", "weight", "per-step", "gamma", "diagonal-norm", "submultiplicative", "bound", "regimes", "clipping")
+LABELS = ("bptt-sum", "product", "diagonal", "weight", "per-step", "gamma", "diagonal-norm", "submultiplicative", "bound", "regimes", "sharper", "clipping")
 
 
 @dataclass(frozen=True)
@@ -146,6 +146,16 @@ class Statements:
         vanishing = Chain(sp.Lt(rate, 1), "=>", sp.Limit(norm, t, sp.oo), "<=", sp.Limit(sp.Pow(rate, lag, evaluate=False), t, sp.oo), "=", sp.S.Zero)
         exploding = Chain(sp.Eq(sp.Limit(norm, t, sp.oo, "+"), sp.oo, evaluate=False), "=>", sp.Gt(rate, 1))
         return Conjunction(vanishing, exploding)
+
+    @cached_property
+    def sharper(self) -> Chain:
+        """||ds_t/ds_k||_2 <= prod_{j=k+1}^{t} max_i |phi'(a_{j,i})| lambda <= (gamma lambda)^(t-k): the slopes reached, not their supremum."""
+        m, t, k, j, i = self.model, self.idx.t, self.idx.k, self.idx.j, self.idx.i
+        entry = sp.Symbol(m.notation.indexed("preactivation", "j,i"))
+        reached = Extremum(sp.Abs(m.phi_prime(entry)), i, "max")
+        norm = Norm(Jacobian(self.state(t), self.state(k)))
+        product = sp.Product(sp.Mul(reached, self.lam, evaluate=False), (j, k + 1, t))
+        return Chain(norm, "<=", product, "<=", sp.Pow(self.gamma * self.lam, difference(t, k), evaluate=False))
 
     @cached_property
     def clipping(self) -> Conjunction:

@@ -72,6 +72,8 @@ class Scope:
     bound: Mapping[sp.Symbol, arb] = field(default_factory=dict)  # variables of a Lambda being applied
     chain: BallChain | None = None
     state: str = "s"
+    preactivation: str = ""  # the base name of a_j, whose entries a_{j,i} the chain encloses at every step j
+    memo: dict[tuple[object, ...], arb] | None = field(default=None, compare=False)  # one network's product factors, by index
 
     def fail(self, reason: str) -> CheckFailed:
         return CheckFailed(self.label, reason)
@@ -150,6 +152,11 @@ def _symbol(expr: sp.Symbol, scope: Scope) -> Value:
         if not (vector.ncols() == 1 and 1 <= i <= vector.nrows()):
             raise scope.fail(f"entry {i} of {match['base']}_{{{match['sub']}}} does not exist")
         return vector[i - 1, 0]
+    if match and scope.chain is not None and match["base"] == scope.preactivation and {match["sub"], match["index"]} <= set(scope.integers):
+        j, i = scope.integers[match["sub"]], scope.integers[match["index"]]
+        if not (1 <= j <= len(scope.chain.pre) and 1 <= i <= scope.dim):
+            raise scope.fail(f"{name} at j = {j}, i = {i} does not exist on the instance")
+        return scope.chain.pre[j - 1][i - 1]
     raise scope.fail(f"the symbol {name} has no meaning on the numeric instances")
 
 
@@ -264,12 +271,40 @@ def evaluate(expr: sp.Basic, scope: Scope) -> Value:
         if whole is not None:
             return _integer_power(base, int(whole), scope)
         return _scalar(base, scope, expr.args[0]) ** exponent
+    if isinstance(expr, sp.Product):
+        return _product_over(expr, scope)
     if isinstance(expr, sp.Max | sp.Min):
         scalars = [_scalar(evaluate(a, scope), scope, a) for a in expr.args]
         return _product_pick(scalars, arb.max if isinstance(expr, sp.Max) else arb.min)
     if isinstance(expr, sp.Transpose):
         return _matrix(evaluate(expr.args[0], scope), scope, expr.args[0]).transpose()
     raise scope.fail(f"cannot evaluate {type(expr).__name__} {expr} on the numeric instances")
+
+
+def _fixed(bound: sp.Basic, scope: Scope) -> int:
+    """A limit of a product or sum, fixed on the instance (k + 1 with k = 3 is 4)."""
+    value = sp.sympify(bound).xreplace({s: sp.Integer(scope.integers[s.name]) for s in sp.sympify(bound).free_symbols if s.name in scope.integers})
+    if not isinstance(value, sp.Integer):
+        raise scope.fail(f"the limit {bound} is not fixed on the instance")
+    return int(value)
+
+
+def _product_over(expr: sp.Product, scope: Scope) -> arb:
+    """prod_{j = lower}^{upper} body, the index bound to each integer in turn (empty: 1)."""
+    body, (variable, lower, upper) = expr.args[0], expr.args[1]
+    used = {symbol.name for symbol in body.free_symbols}
+    others = tuple(sorted((name, value) for name, value in scope.integers.items() if name != variable.name and name in used))
+    result = arb(1)
+    for j in range(_fixed(lower, scope), _fixed(upper, scope) + 1):
+        key = (body, variable.name, j, others)  # the factor at j, the same at every lag of one network
+        if scope.memo is None or key not in scope.memo:
+            factor = _scalar(evaluate(body, replace(scope, integers={**scope.integers, variable.name: j})), scope, body)
+            if scope.memo is None:
+                result = result * factor
+                continue
+            scope.memo[key] = factor
+        result = result * scope.memo[key]
+    return result
 
 
 def _product_pick(values: list[arb], pick: Callable[[arb, arb], arb]) -> arb:
@@ -646,27 +681,53 @@ def networks(activations: tuple[str, ...]) -> list[tuple[str, Network]]:
     return [(name, net) for name in activations for net in _networks(rng, name)]
 
 
-def check_bound(math: sp.Basic, context: CheckContext) -> CheckResult:
-    """Statement 9: ||ds_t/ds_k||_2 <= (gamma lambda)^(t-k) read and proved for every lag of random RNNs, attained on W = lambda Q."""
-    label = "bound"
-    links = relations(math, label)
+def _on_networks(label: str, links: list[tuple[sp.Basic, str, sp.Basic]], context: CheckContext) -> tuple[Tally, int, set[int]]:
+    """Prove ``links`` at every lag of statement 9's networks, in ball arithmetic at the precision each network needs
+    (the run, the one-step Jacobians, their products and the pre-activations enclosed); on the witnesses, attained.
+    Returns the tally, the number of networks and the precisions used."""
     st, model = context.statements, context.model
     t, k = st.idx.t.name, st.idx.k.name
-    tally = Tally()
-    count = 0
-    precisions: set[int] = set()
+    entry = _ENTRY.match(model.notation.indexed("preactivation", "j,i"))
+    tally, count, precisions = Tally(), 0, set()
     for name, net in networks(context.config.activations):
         d, T = net.W.shape[0], net.steps
         chain, _, bits = tight_chain(net.W, net.U, net.b, net.xs, net.s0, name)  # the precision the products need
         precisions.add(bits)
         with precision(bits):
             scope = _lam_scope(_with_weights(_activation_scope(label, context, name, d), net.W, model.W.name), context)
-            scope = replace(scope, chain=chain)
+            scope = replace(scope, chain=chain, preactivation=entry["base"] if entry else "", memo={})
             for lag_start in range(T):
                 where = f"{name}, d = {d}, t = {T}, k = {lag_start}" + (" (witness)" if net.witness else "")
                 establish(links, replace(scope, integers={t: T, k: lag_start}), tally, net.witness, where)
         count += 1
     fail_unless(label, tally.attained > 0, "no witness network: the bound was not tested where it is sharp")
+    return tally, count, precisions
+
+
+def check_sharper(math: sp.Basic, context: CheckContext) -> CheckResult:
+    """Statement 11: ||ds_t/ds_k||_2 <= prod_{j=k+1}^t max_i |phi'(a_{j,i})| lambda <= (gamma lambda)^(t-k), read and proved
+    on statement 9's networks at every lag, from the enclosed pre-activations of each step; attained on W = lambda Q."""
+    label = "sharper"
+    tally, count, precisions = _on_networks(label, relations(math, label), context)
+    model = context.model
+    method = (
+        "every link proved at every lag in ball arithmetic (",
+        sp.Integer(min(precisions)),
+        " to ",
+        sp.Integer(max(precisions)),
+        "-bit balls): the products of the one-step Jacobians and their 2-norms enclosed, each step's largest slope ",
+        "from its enclosed pre-activations; on the witnesses, with every pre-activation at the argmax, each link attained",
+    )
+    instance = (sp.Integer(count), " networks, the same as for ", context.statements.bound.args[0], " in the bound; ", sp.Le(model.d, MAX_DIM))
+    summary = ("in ball arithmetic, at every lag of ", sp.Integer(count), " networks, witnesses that attain it included, ", sp.Le(model.d, MAX_DIM))
+    return CheckResult(label, method, instance, tally.total, _log(tally, "sharper bound"), summary=summary)
+
+
+def check_bound(math: sp.Basic, context: CheckContext) -> CheckResult:
+    """Statement 9: ||ds_t/ds_k||_2 <= (gamma lambda)^(t-k) read and proved for every lag of random RNNs, attained on W = lambda Q."""
+    label = "bound"
+    st, model = context.statements, context.model
+    tally, count, precisions = _on_networks(label, relations(math, label), context)
     Q, z = sp.Symbol("Q"), sp.Symbol("z^*")
     method = (
         "every lag proved in ball arithmetic (",
@@ -713,7 +774,7 @@ def check_bound(math: sp.Basic, context: CheckContext) -> CheckResult:
     return CheckResult(label, method, instance, tally.total, _log(tally, "bound"), summary=summary)
 
 
-# -- statement 11: clipping --------------------------------------------------------------------------------
+# -- statement 12: clipping --------------------------------------------------------------------------------
 
 
 CLIP_THRESHOLDS = (sp.Rational(1, 2), sp.Integer(1), sp.Integer(5))  # c
@@ -721,7 +782,7 @@ CLIP_SCALES = (sp.Rational(1, 10), sp.Integer(1), sp.Integer(10))  # ||g||_2 / c
 
 
 def gradients() -> list[tuple[Array, sp.Rational, bool]]:
-    """Statement 11's instances (g, c, at): for each threshold c and each scale, a random g with ||g||_2 = scale c, and
+    """Statement 12's instances (g, c, at): for each threshold c and each scale, a random g with ||g||_2 = scale c, and
     g = c e_1 where the norm is exactly c (``at``: the factor min(1, c/||g||) is 1 from both sides)."""
     rng = np.random.default_rng(SEEDS["clipping"])
     cases: list[tuple[Array, sp.Rational, bool]] = []
@@ -748,7 +809,7 @@ def _same_matrix(left: arb_mat, right: arb_mat) -> bool:
 
 
 def check_clipping(math: sp.Basic, context: CheckContext) -> CheckResult:
-    """Statement 11: the clipped gradient computed from the printed definition has the printed norm and direction, and
+    """Statement 12: the clipped gradient computed from the printed definition has the printed norm and direction, and
     equals g where the printed premise holds; on gradients below, at and above the threshold, in ball arithmetic."""
     label = "clipping"
     fail_unless(
@@ -809,7 +870,13 @@ def check_clipping(math: sp.Basic, context: CheckContext) -> CheckResult:
     return CheckResult(label, method, instance, tally.total, _log(tally, "clipping"), summary=summary)
 
 
-CHECKS = {"diagonal-norm": check_diagonal_norm, "submultiplicative": check_submultiplicative, "bound": check_bound, "clipping": check_clipping}
+CHECKS = {
+    "diagonal-norm": check_diagonal_norm,
+    "submultiplicative": check_submultiplicative,
+    "bound": check_bound,
+    "sharper": check_sharper,
+    "clipping": check_clipping,
+}
 
 
 # -- what the checks ran on -----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import sympy as sp
 
 from ..checks import CheckContext, Tally
 from ..document import Block, CheckResult, Citation, Evidence, Paragraph, Ref, Section, Statement
-from ..expressions import Chain, Conjunction, Norm
+from ..expressions import Chain, Conjunction, Extremum, Norm
 from ..model import difference
 from . import BuildContext
 
@@ -89,6 +89,36 @@ def build(context: BuildContext) -> Section:
             PASCANU,
         ),
         _regimes(context, rate, lag),
+        _statement(
+            context,
+            "sharper",
+            "A sharper bound from the slopes reached",
+            (
+                "By ",
+                context.ref("per-step"),
+                ", ",
+                context.ref("diagonal-norm"),
+                " and ",
+                context.ref("submultiplicative"),
+                " each factor satisfies ",
+                Chain(
+                    Norm(one_step),
+                    "<=",
+                    sp.Mul(Extremum(sp.Abs(m.phi_prime(sp.Symbol(m.notation.indexed("preactivation", "j,i")))), st.idx.i, "max"), st.lam, evaluate=False),
+                    "<=",
+                    rate,
+                ),
+                ": the largest slope its step actually reaches, times ",
+                st.lam,
+                "; ",
+                context.ref("submultiplicative"),
+                " multiplies the factors. Saturated steps reach slopes far below ",
+                st.gamma,
+                ", which is why a network with ",
+                sp.Gt(rate, 1),
+                " can still vanish.",
+            ),
+        ),
     ]
     return Section(KEY, "The bound", tuple(blocks))
 

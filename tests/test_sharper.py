@@ -1,0 +1,57 @@
+"""Statement 11 (the sharper bound from the slopes reached): the check passes the printed statement and stops every
+mutation of it; the interpreter's products are computed, not assumed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import sympy as sp
+
+import derive
+from derive.expressions import Chain, Extremum
+
+PRINTED = derive.statement("sharper")
+NORM, _, PRODUCT, _, BOUND = PRINTED.args
+BODY, (J, LOWER, UPPER) = PRODUCT.args[0], PRODUCT.args[1]
+REACHED, LAM = BODY.args
+T, K = UPPER, LOWER - 1
+
+
+def _product(body: sp.Expr = BODY, lower: sp.Expr = LOWER, upper: sp.Expr = UPPER) -> sp.Product:
+    return sp.Product(body, (J, lower, upper))
+
+
+def _first_unit() -> sp.Expr:
+    """|phi'(a_{j,1})|: one unit's slope where the statement takes the largest over the units."""
+    entry = next(s for s in REACHED.args[0].free_symbols if s.name.endswith(",i}"))
+    return REACHED.args[0].xreplace({entry: sp.Symbol(entry.name.replace(",i}", ",1}"))})
+
+
+MUTATIONS: dict[str, Callable[[], sp.Basic]] = {
+    "one factor too many (from j = k)": lambda: Chain(NORM, "<=", _product(lower=K), "<=", BOUND),
+    "one factor too few (to t - 1)": lambda: Chain(NORM, "<=", _product(upper=T - 1), "<=", BOUND),
+    "the first unit's slope for the largest": lambda: Chain(NORM, "<=", _product(body=sp.Mul(_first_unit(), LAM, evaluate=False)), "<=", BOUND),
+    "lambda dropped": lambda: Chain(NORM, "<=", _product(body=REACHED), "<=", BOUND),
+    "lambda squared": lambda: Chain(NORM, "<=", _product(body=sp.Mul(REACHED, LAM**2, evaluate=False)), "<=", BOUND),
+    "the slopes halved": lambda: Chain(NORM, "<=", _product(body=sp.Mul(REACHED / 2, LAM, evaluate=False)), "<=", BOUND),
+    "the outer bound one power short": lambda: Chain(NORM, "<=", PRODUCT, "<=", sp.Pow(BOUND.base, BOUND.exp - 1, evaluate=False)),
+}
+
+
+def test_the_printed_statement_passes() -> None:
+    result = derive.check_statement("sharper", PRINTED)
+    assert result.comparisons > 1000 and "witnesses" in "".join(str(x) for x in result.summary)
+
+
+@pytest.mark.parametrize("name", MUTATIONS)
+def test_a_mutated_statement_is_rejected(name: str) -> None:
+    mutated = MUTATIONS[name]()
+    assert mutated != PRINTED
+    with pytest.raises(derive.CheckFailed, match="statement 'sharper'"):
+        derive.check_statement("sharper", mutated)
+
+
+def test_the_product_is_the_one_printed() -> None:
+    """The printed product runs over j = k + 1 .. t of the slope reached at step j times lambda."""
+    assert (J.name, LOWER, UPPER) == ("j", K + 1, T) and isinstance(REACHED, Extremum) and LAM == derive.statement("bound").args[2].base.args[1]
