@@ -55,3 +55,15 @@ def test_a_mutated_statement_is_rejected(name: str) -> None:
 def test_the_product_is_the_one_printed() -> None:
     """The printed product runs over j = k + 1 .. t of the slope reached at step j times lambda."""
     assert (J.name, LOWER, UPPER) == ("j", K + 1, T) and isinstance(REACHED, Extremum) and LAM == derive.statement("bound").args[2].base.args[1]
+
+
+def test_the_figure_draws_the_sharper_bound_between_the_chain_and_the_bound() -> None:
+    """Figure 1's dotted lines: ln of statement 11's product, computed from the slopes the network reaches; the measured
+    chain lies under it and it under the dashed bound (to the engine's rounding, far below 1e-9 in the logarithm)."""
+    import numpy as np
+
+    from verify.figure import figure_lines
+
+    for line in figure_lines("tanh"):
+        assert np.all(line.log_norms <= line.log_sharper + 1e-9) and np.all(line.log_sharper <= line.log_bound + 1e-9)
+        assert np.any(line.log_sharper < line.log_bound - 1e-3)  # sharper somewhere, not the bound redrawn

@@ -25,7 +25,7 @@ import numpy as np
 from derive import ConfigError
 
 from .activations import Array, numeric
-from .engine import chain_log_norms
+from .engine import chain_log_norms, run
 from .sweep import INPUT_DIM, MAX_SEED, MAX_STEPS, MAX_WIDTH, between
 
 if TYPE_CHECKING:
@@ -53,6 +53,7 @@ class Line:
     target: float
     gamma_lambda: float
     log_norms: Array  # entry i is lag i + 1
+    log_sharper: Array  # ln of statement 11's product over the lag's steps of max_i |phi'(a_{j,i})| lambda, by lag
 
     @property
     def lags(self) -> Array:
@@ -82,7 +83,10 @@ def figure_lines(
     for target in targets:
         W = G * (target / gamma / np.linalg.norm(G, 2))
         log_norms = chain_log_norms(W, U, b, xs, np.zeros(dim), activation)[::-1]  # reversed: by lag, not by k
-        lines.append(Line(target, gamma * float(np.linalg.norm(W, 2)), log_norms))
+        lam = float(np.linalg.norm(W, 2))
+        reached = np.max(numeric(activation).log_slope(run(W, U, b, xs, np.zeros(dim), activation)), axis=1)  # ln max_i |phi'(a_j,i)|
+        log_sharper = np.cumsum(reached[::-1]) + np.arange(1, steps + 1) * np.log(lam)  # lag n: the last n steps
+        lines.append(Line(target, gamma * lam, log_norms, log_sharper))
     return tuple(lines)
 
 
@@ -94,11 +98,13 @@ def _draw(lines: tuple[Line, ...], activation: str, dim: int) -> Figure:
     for index, line in enumerate(lines):
         colour = f"C{index}"
         axes.plot(line.lags, line.log_norms, color=colour, label=rf"$\gamma\lambda = {line.target:g}$")
+        axes.plot(line.lags, line.log_sharper, color=colour, linestyle=":", linewidth=1.2)
         axes.plot(line.lags, line.log_bound, color=colour, linestyle="--", linewidth=1.0)
+    axes.plot([], [], color="0.4", linestyle=":", linewidth=1.2, label=r"sharper $\sum_j \ln \gamma_j\lambda$")
     axes.plot([], [], color="0.4", linestyle="--", linewidth=1.0, label=r"bound $(t-k)\,\ln\gamma\lambda$")
     axes.set_xlabel(r"lag $t-k$")
     axes.set_ylabel(r"$\ln\|\partial s_t/\partial s_k\|_2$")
-    axes.set_title(rf"{activation}, $d = {dim}$: measured (solid), bound (dashed)")
+    axes.set_title(rf"{activation}, $d = {dim}$: measured, sharper bound, bound")
     axes.legend(loc="lower left")
     axes.grid(alpha=0.3)
     figure.tight_layout()

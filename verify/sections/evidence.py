@@ -183,7 +183,9 @@ def _figure(context: BuildContext, files: FigureFiles) -> Figure:
         rate,
         " takes the values ",
         *[piece for n, x in enumerate(TARGETS) for piece in ((", ", number(x)) if n else (number(x),))],
-        " (solid), under the bound ",
+        " (solid), under the sharper bound ",
+        context.ref("sharper"),
+        " from the slopes the network reaches (dotted) and the bound ",
         sp.Symbol(rf"(t - k) \ln {st.gamma} {st.lam}"),
         " (dashed).",
     )
