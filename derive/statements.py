@@ -18,7 +18,23 @@ from .expressions import Chain, Conjunction, Extremum, Jacobian, Norm, Ordered
 from .model import General, difference
 
 #: The labels of the statements, in the order the report prints them.
-LABELS = ("bptt-sum", "product", "diagonal", "weight", "per-step", "gamma", "diagonal-norm", "submultiplicative", "bound", "regimes", "sharper", "clipping")
+LABELS = (
+    "bptt-sum",
+    "product",
+    "diagonal",
+    "weight",
+    "per-step",
+    "gamma",
+    "diagonal-norm",
+    "submultiplicative",
+    "bound",
+    "regimes",
+    "sharper",
+    "linear-power",
+    "diagonalised",
+    "gelfand",
+    "clipping",
+)
 
 
 @dataclass(frozen=True)
@@ -156,6 +172,26 @@ class Statements:
         norm = Norm(Jacobian(self.state(t), self.state(k)))
         product = sp.Product(sp.Mul(reached, self.lam, evaluate=False), (j, k + 1, t))
         return Chain(norm, "<=", product, "<=", sp.Pow(self.gamma * self.lam, difference(t, k), evaluate=False))
+
+    @cached_property
+    def linear_power(self) -> sp.Eq:
+        """With the identity for phi (a linear RNN), ds_t/ds_k = W^(t-k)."""
+        t, k = self.idx.t, self.idx.k
+        return sp.Eq(Jacobian(self.state(t), self.state(k)), sp.MatPow(self.model.W, difference(t, k)), evaluate=False)
+
+    @cached_property
+    def diagonalised(self) -> Chain:
+        """W = Q Lambda Q^-1 implies W^n = Q Lambda^n Q^-1."""
+        d, W, n = self.model.d, self.model.W, sp.Symbol("n", integer=True, positive=True)
+        Q, L = sp.MatrixSymbol("Q", d, d), sp.MatrixSymbol(r"\Lambda", d, d)
+        return Chain(sp.Eq(W, Q * L * Q.I, evaluate=False), "=>", sp.Eq(sp.MatPow(W, n), Q * sp.MatPow(L, n) * Q.I, evaluate=False))
+
+    @cached_property
+    def gelfand(self) -> Chain:
+        """rho(W) <= ||W^n||_2^(1/n) <= ||W||_2: the spectral radius below every power's rate, the largest singular value above."""
+        W, n = self.model.W, sp.Symbol("n", integer=True, positive=True)
+        rho = sp.Symbol(rf"\rho({self.model.notation.recurrent_weight})")
+        return Chain(rho, "<=", sp.Pow(Norm(sp.MatPow(W, n)), 1 / n, evaluate=False), "<=", Norm(W))
 
     @cached_property
     def clipping(self) -> Conjunction:

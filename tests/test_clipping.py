@@ -1,4 +1,4 @@
-"""Statement 12 (gradient clipping): the check passes the printed statement and stops every mutation of it."""
+"""The clipping statement: the check passes the printed statement and stops every mutation of it."""
 
 from __future__ import annotations
 

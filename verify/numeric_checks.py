@@ -44,7 +44,7 @@ EQUAL = 1e-9
 ATTAINED = 1e-9
 #: The symbol a mutated bound may use in place of lambda; it is bound to the spectral radius rho(W).
 RHO = sp.Symbol(r"\rho")
-SEEDS = {"diagonal-norm": 7, "submultiplicative": 8, "bound": 9, "clipping": 11}
+SEEDS = {"diagonal-norm": 7, "submultiplicative": 8, "bound": 9, "clipping": 11, "gelfand": 14}
 RANDOM_VECTORS = 12  # statement 7: random pre-activation vectors per activation
 SCALES = (1.0, 5.0, 50.0, 500.0)  # their standard deviations in turn: moderate to deeply saturated
 RANDOM_PAIRS = 16  # statement 8: random pairs (A, B)
@@ -774,7 +774,7 @@ def check_bound(math: sp.Basic, context: CheckContext) -> CheckResult:
     return CheckResult(label, method, instance, tally.total, _log(tally, "bound"), summary=summary)
 
 
-# -- statement 12: clipping --------------------------------------------------------------------------------
+# -- the clipping statement --------------------------------------------------------------------------------
 
 
 CLIP_THRESHOLDS = (sp.Rational(1, 2), sp.Integer(1), sp.Integer(5))  # c
@@ -782,7 +782,7 @@ CLIP_SCALES = (sp.Rational(1, 10), sp.Integer(1), sp.Integer(10))  # ||g||_2 / c
 
 
 def gradients() -> list[tuple[Array, sp.Rational, bool]]:
-    """Statement 12's instances (g, c, at): for each threshold c and each scale, a random g with ||g||_2 = scale c, and
+    """The clipping statement's instances (g, c, at): for each threshold c and each scale, a random g with ||g||_2 = scale c, and
     g = c e_1 where the norm is exactly c (``at``: the factor min(1, c/||g||) is 1 from both sides)."""
     rng = np.random.default_rng(SEEDS["clipping"])
     cases: list[tuple[Array, sp.Rational, bool]] = []
@@ -809,7 +809,7 @@ def _same_matrix(left: arb_mat, right: arb_mat) -> bool:
 
 
 def check_clipping(math: sp.Basic, context: CheckContext) -> CheckResult:
-    """Statement 12: the clipped gradient computed from the printed definition has the printed norm and direction, and
+    """The clipping statement: the clipped gradient computed from the printed definition has the printed norm and direction, and
     equals g where the printed premise holds; on gradients below, at and above the threshold, in ball arithmetic."""
     label = "clipping"
     fail_unless(
@@ -870,7 +870,84 @@ def check_clipping(math: sp.Basic, context: CheckContext) -> CheckResult:
     return CheckResult(label, method, instance, tally.total, _log(tally, "clipping"), summary=summary)
 
 
+# -- statement 14: the spectral radius and the powers of W ------------------------------------------------------
+
+GELFAND_POWERS = (1, 2, 3, 5, 8, 13, 21, 34)
+GELFAND_MATRICES = 12  # random W besides the normal witnesses
+
+
+def gelfand_matrices() -> list[tuple[Array, bool]]:
+    """Statement 14's instances (W, witness): Gaussian, non-normal (triangular, distinct diagonal, a large corner) and
+    scaled rotations; the witnesses are symmetric, normal W, for which all three sides are equal."""
+    rng = np.random.default_rng(SEEDS["gelfand"])
+    out: list[tuple[Array, bool]] = []
+    for n in range(GELFAND_MATRICES):
+        d = int(rng.integers(1, MAX_DIM + 1))
+        kind = n % 3
+        if kind == 0:
+            W = rng.standard_normal((d, d)) / np.sqrt(d)
+        elif kind == 1:
+            W = np.diag(rng.uniform(0.3, 0.9, d)) + np.triu(rng.standard_normal((d, d)) * 2.0, 1)
+        else:
+            W = 0.9 * _orthogonal(rng, d)
+        out.append((W, False))
+    for d in (1, 3, MAX_DIM):
+        A = rng.standard_normal((d, d))
+        out.append(((A + A.T) / (2 * np.sqrt(d)), True))
+    return out
+
+
+def check_gelfand(math: sp.Basic, context: CheckContext) -> CheckResult:
+    """Statement 14: rho(W) <= ||W^n||_2^(1/n) <= ||W||_2 read and proved in ball arithmetic for every n in GELFAND_POWERS on
+    random, non-normal and rotation W; on symmetric W (normal), all three must be equal."""
+    label = "gelfand"
+    links = relations(math, label)
+    model = context.model
+    rho = links[0][0]
+    fail_unless(label, isinstance(rho, sp.Symbol) and rho.name.startswith(r"\rho"), f"the chain starts with {rho}, not the spectral radius")
+    exponents = [s for s in math.free_symbols if isinstance(s, sp.Symbol) and s != rho and s != model.d and s.name not in Chain.RELATIONS]
+    fail_unless(label, len(exponents) == 1, f"expected one power n in {math}, found {exponents}")
+    n = exponents[0]
+    tally = Tally()
+    matrices = gelfand_matrices()
+    with precision(BITS):
+        for W, witness in matrices:
+            d = W.shape[0]
+            Wb = ball_matrix(W)
+            radius = spectral_radius(Wb)
+            scope = Scope(label, d, sizes={model.d: d}, matrices={model.W.name: Wb}, scalars={rho.name: partial(_constant, radius)})
+            for power in GELFAND_POWERS:
+                establish(links, replace(scope, integers={n.name: power}), tally, witness, f"a {d} x {d} W, n = {power}" + (" (normal)" if witness else ""))
+    fail_unless(label, tally.attained > 0, "no normal W: the chain was not tested where it is sharp")
+    count = sp.Integer(len(matrices))
+    method = (
+        "every link proved in ball arithmetic (",
+        sp.Integer(BITS),
+        "-bit balls; the spectral radius from certified eigenvalue enclosures, each 2-norm enclosed from below and above); "
+        "on the normal witnesses, every link attained",
+    )
+    instance = (
+        sp.Integer(GELFAND_MATRICES),
+        " random matrices (Gaussian, non-normal triangular, scaled rotations) and ",
+        count - GELFAND_MATRICES,
+        " symmetric ones, each at ",
+        sp.Eq(n, sp.FiniteSet(*GELFAND_POWERS), evaluate=False),
+        "; ",
+        sp.Le(model.d, MAX_DIM),
+    )
+    summary = (
+        "in ball arithmetic, on ",
+        count,
+        " matrices, non-normal and normal, at powers up to ",
+        sp.Integer(max(GELFAND_POWERS)),
+        ", ",
+        sp.Le(model.d, MAX_DIM),
+    )
+    return CheckResult(label, method, instance, tally.total, _log(tally, "gelfand"), summary=summary)
+
+
 CHECKS = {
+    "gelfand": check_gelfand,
     "diagonal-norm": check_diagonal_norm,
     "submultiplicative": check_submultiplicative,
     "bound": check_bound,

@@ -19,7 +19,7 @@ from ..statements import LABELS
 
 #: The statements the chain section prints; the bound section prints the next five; each other its own section's.
 CHAIN_LABELS = LABELS[:5]
-HOMES = {"clipping": "clipping"}
+HOMES = {"clipping": "clipping", "linear-power": "linear", "diagonalised": "linear", "gelfand": "linear"}
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -79,9 +79,9 @@ Preparer = Callable[["Config"], object]
 
 def registry() -> dict[str, SectionBuilder]:
     """derive's own sections, by key."""
-    from . import bound, chain, conventions, slopes, worked
+    from . import bound, chain, conventions, linear, slopes, worked
 
-    return {m.KEY: m.build for m in (conventions, chain, bound, slopes, worked)}
+    return {m.KEY: m.build for m in (conventions, chain, bound, linear, slopes, worked)}
 
 
 def preparers() -> dict[str, Preparer]:
@@ -92,9 +92,9 @@ def preparers() -> dict[str, Preparer]:
 def checkers() -> dict[str, Checker]:
     """derive's own checks, by statement label."""
     from .. import chain, gamma_check
-    from . import bound
+    from . import bound, linear
 
-    return {**chain.CHECKS, **gamma_check.CHECKS, **bound.CHECKS}
+    return {**chain.CHECKS, **gamma_check.CHECKS, **bound.CHECKS, **linear.CHECKS}
 
 
 __all__ = ["BuildContext", "Preparer", "SectionBuilder", "checkers", "preparers", "registry"]

@@ -1,4 +1,4 @@
-"""Gradient clipping: the usual cure for exploding gradients, what it does (statement 12), and why it cannot cure vanishing."""
+"""Gradient clipping: the usual cure for exploding gradients, what it does (its statement), and why it cannot cure vanishing."""
 
 from __future__ import annotations
 
