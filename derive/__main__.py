@@ -70,6 +70,7 @@ def parser(prog: str = "python -m derive") -> argparse.ArgumentParser:
     )
     p.add_argument("--pdf", action="store_true", help="also compile gradproof.tex to gradproof.pdf in --out with latexmk (needs TeX)")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if the files in --out differ from what would be generated")
+    p.add_argument("--list-activations", action="store_true", help="print each activation with its gamma (derived) and where it is attained, then stop")
     p.add_argument("--quiet", action="store_true", help="print only errors")
     p.add_argument("--debug", action="store_true", help="on an internal error, print the traceback")
     return p
@@ -79,6 +80,9 @@ def body(options: argparse.Namespace, streams: Streams) -> int:
     """Derive, check, render; then compare with --out (--check) or write the set into it."""
     from .app import generate, known_sections  # the composition root (it loads verify)
 
+    if options.list_activations:
+        streams.out(activation_table())
+        return EXIT_OK
     started = time.perf_counter()
     label_prefix = check_label_prefix(options.label_prefix)
     templates = None if options.templates is None else check_templates(options.templates)
@@ -111,6 +115,19 @@ def body(options: argparse.Namespace, streams: Streams) -> int:
         streams.say(f"wrote {compile_pdf(options.out)}")
     streams.say(f"done in {time.perf_counter() - started:.1f} s")
     return EXIT_OK
+
+
+def activation_table() -> str:
+    """One line per registered activation: its name, what it is, gamma = sup |phi'| as derived, and where it is attained."""
+    from .activations import derive_gamma
+
+    rows = []
+    for name, act in ACTIVATIONS.items():
+        g = derive_gamma(name)
+        where = f"attained at z = {g.argmax}" if g.argmax is not None else "not attained (a limit)"
+        rows.append((name, act.title, f"gamma = {g.gamma} ~ {float(g.gamma):.10g}", where))
+    widths = [max(len(row[n]) for row in rows) for n in range(3)]
+    return "\n".join(f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:<{widths[2]}}  {d}" for a, b, c, d in rows)
 
 
 def cli(args: Sequence[str] | None = None, prog: str = "python -m derive") -> int:

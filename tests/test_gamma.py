@@ -330,3 +330,36 @@ def test_the_limit_of_the_absolute_slope(expr: object, at_minus: object, at_plus
     assert _limit_of_abs(e, z, -sp.oo) == at_minus
     assert _limit_of_abs(e, z, sp.oo) == at_plus
     assert _limit_of_abs(e, z, sp.oo) == sp.limit(sp.Abs(e), z, sp.oo)
+
+
+def test_every_activation_s_gamma_agrees_with_a_fine_grid() -> None:
+    """gamma = sup |phi'| as derived, against an independent numeric maximum of |phi'| on a fine grid (to 1e-9): the
+    derivative by central differences of phi itself (mpmath, 50 digits), not SymPy's derivative."""
+    import mpmath
+    import numpy as np
+
+    from derive.activations import ACTIVATIONS, derive_gamma
+
+    mpmath.mp.dps = 50
+    for name, act in ACTIVATIONS.items():
+        g = derive_gamma(name)
+        phi = sp.lambdify(g.variable, act.expression(g.variable), "mpmath")
+        h = mpmath.mpf(10) ** -20
+        grid = np.linspace(-20, 20, 40001)  # step 1e-3
+        slopes = [abs((phi(mpmath.mpf(z) + h) - phi(mpmath.mpf(z) - h)) / (2 * h)) for z in grid]
+        peak = int(np.argmax([float(s) for s in slopes]))
+        # refine around the grid's peak: a parabola's error at step 1e-3 is far below 1e-9 only near a smooth maximum
+        fine = np.linspace(grid[max(peak - 1, 0)], grid[min(peak + 1, len(grid) - 1)], 2001)
+        best = max(float(abs((phi(mpmath.mpf(z) + h) - phi(mpmath.mpf(z) - h)) / (2 * h))) for z in fine)
+        assert abs(best - float(g.gamma)) <= 1e-9, (name, best, g.gamma)
+
+
+def test_list_activations_prints_each_with_its_derived_gamma(capsys: pytest.CaptureFixture[str]) -> None:
+    from derive.__main__ import cli
+    from derive.activations import ACTIVATIONS, derive_gamma
+
+    assert cli(["--list-activations"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split()[0] for line in lines] == list(ACTIVATIONS)
+    for line, name in zip(lines, ACTIVATIONS, strict=True):
+        assert f"gamma = {derive_gamma(name).gamma} " in line and "attained at z = 0" in line
