@@ -37,6 +37,7 @@ MUTATIONS: dict[str, Callable[[], Conjunction]] = {
     "the premise reversed": lambda: _with(unchanged=Chain(sp.Ge(Norm(G), C), "=>", sp.Eq(CLIPPED, G, evaluate=False))),
     "below c, rescaled to c": lambda: _with(unchanged=Chain(sp.Le(Norm(G), C), "=>", sp.Eq(CLIPPED, C * G / Norm(G), evaluate=False))),
     "a part dropped": lambda: Conjunction(DEFINITION, CAPPED, DIRECTION),
+    "the direction as a row": lambda: _with(direction=sp.Eq((CLIPPED / Norm(CLIPPED)).T, G / Norm(G), evaluate=False)),
 }
 
 
@@ -55,3 +56,17 @@ def test_the_instances_cover_below_at_and_above_the_threshold() -> None:
 
     ratios = sorted({round(float(np.linalg.norm(g)) / float(c), 6) for g, c, _ in gradients()})
     assert ratios == [0.1, 1.0, 10.0] and sum(at for *_, at in gradients()) == 3
+
+
+def test_the_account_names_the_norms_the_instances_have() -> None:
+    """The printed instance lists the norms below, at and above c that the gradients really have (not typed-in text)."""
+    import numpy as np
+
+    from verify.numeric_checks import CLIP_SCALES, gradients
+
+    result = derive.check_statement("clipping", PRINTED)
+    start = result.instance.index(" one of norm ")
+    end = next(n for n in range(start + 1, len(result.instance)) if str(result.instance[n]).startswith(", and one of norm exactly"))
+    printed = sorted(float(item.subs(C, 1)) for item in result.instance[start:end] if isinstance(item, sp.Expr))
+    measured = sorted({round(float(np.linalg.norm(g)) / float(c), 9) for g, c, at in gradients() if not at})
+    assert printed == measured == sorted(float(s) for s in CLIP_SCALES)

@@ -49,3 +49,25 @@ def test_a_mutated_statement_is_rejected(name: str) -> None:
     assert mutated != derive.statement(label)
     with pytest.raises(derive.CheckFailed, match=f"statement '{label}'"):
         derive.check_statement(label, mutated)
+
+
+def test_the_diagonalisation_premise_must_define_w() -> None:
+    with pytest.raises(derive.CheckFailed, match="the premise defines"):
+        derive.check_statement("diagonalised", Chain(sp.Eq(W.T, PREMISE.rhs, evaluate=False), "=>", CONCLUSION))
+
+
+def test_the_gelfand_instances_are_what_the_account_says() -> None:
+    """Non-normal instances where rho(W) is well below ||W||_2, symmetric witnesses where they agree; the printed counts
+    are the instances' own."""
+    import numpy as np
+
+    from verify.numeric_checks import GELFAND_MATRICES, gelfand_matrices
+
+    matrices = gelfand_matrices()
+    witnesses = [W for W, witness in matrices if witness]
+    assert all(np.array_equal(W, W.T) for W in witnesses) and len(matrices) - len(witnesses) == GELFAND_MATRICES
+    gaps = [max(abs(np.linalg.eigvals(W))) / np.linalg.norm(W, 2) for W, witness in matrices if not witness]
+    assert min(gaps) < 0.5  # some W far from normal: the statement is tested where rho and lambda differ
+    result = derive.check_statement("gelfand", GELFAND)
+    counts = [item for item in result.instance if isinstance(item, sp.Integer)]
+    assert counts[:2] == [GELFAND_MATRICES, len(witnesses)]

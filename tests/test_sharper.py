@@ -67,3 +67,18 @@ def test_the_figure_draws_the_sharper_bound_between_the_chain_and_the_bound() ->
     for line in figure_lines("tanh"):
         assert np.all(line.log_norms <= line.log_sharper + 1e-9) and np.all(line.log_sharper <= line.log_bound + 1e-9)
         assert np.any(line.log_sharper < line.log_bound - 1e-3)  # sharper somewhere, not the bound redrawn
+
+
+def test_the_interpreter_s_products_with_and_without_a_memo() -> None:
+    """prod_{j=1}^{3} j = 6 without a memo; with one, a factor that depends on another integer k is not reused across k."""
+    from flint import arb
+
+    from verify.numeric_checks import Scope, evaluate
+
+    j, k = sp.Symbol("j"), sp.Symbol("k")
+    plain = Scope("test", 1)
+    assert evaluate(sp.Product(j, (j, 1, 3)), plain).contains(arb(6))
+    memo = Scope("test", 1, memo={}, integers={"k": 1})
+    first = evaluate(sp.Product(j + k, (j, 1, 2)), memo)  # (1 + 1)(2 + 1) = 6
+    again = evaluate(sp.Product(j + k, (j, 1, 2)), Scope("test", 1, memo=memo.memo, integers={"k": 2}))  # (1 + 2)(2 + 2) = 12
+    assert first.contains(arb(6)) and again.contains(arb(12)) and not again.contains(arb(6))

@@ -227,6 +227,8 @@ def _elementwise(expr: ElementwiseApplyFunction, scope: Scope) -> arb_mat:
 
 def evaluate(expr: sp.Basic, scope: Scope) -> Value:
     """The value of ``expr`` on the instance ``scope`` describes: a ball, or a ball matrix."""
+    if isinstance(expr, sp.Product):  # before the numbers: a product with fixed limits is a number too
+        return _product_over(expr, scope)
     if isinstance(expr, sp.Symbol):
         return _symbol(expr, scope)
     if isinstance(expr, sp.MatrixSymbol):
@@ -271,8 +273,6 @@ def evaluate(expr: sp.Basic, scope: Scope) -> Value:
         if whole is not None:
             return _integer_power(base, int(whole), scope)
         return _scalar(base, scope, expr.args[0]) ** exponent
-    if isinstance(expr, sp.Product):
-        return _product_over(expr, scope)
     if isinstance(expr, sp.Max | sp.Min):
         scalars = [_scalar(evaluate(a, scope), scope, a) for a in expr.args]
         return _product_pick(scalars, arb.max if isinstance(expr, sp.Max) else arb.min)
