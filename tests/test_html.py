@@ -50,10 +50,9 @@ FLAGS = (
 
 HARNESS = """<!DOCTYPE html>
 <html><body style="margin:0">
-<iframe id="page" src="PAGE" style="width:WIDTHpx;height:844px;border:0"></iframe>
+FRAMES
 <script>
-var frame = document.getElementById("page");
-frame.addEventListener("load", function () {
+function probe(frame) {
   var w = frame.contentWindow, d = frame.contentDocument, width = d.documentElement.clientWidth;
   w.document.fonts.ready.then(function () {
     var wide = [];
@@ -71,14 +70,18 @@ frame.addEventListener("load", function () {
       wide: wide.slice(0, 20)
     };
     var out = document.createElement("pre");
-    out.id = "probe";
+    out.id = "probe-" + frame.id;
     out.textContent = JSON.stringify(report);
     document.body.appendChild(out);
   });
+}
+document.querySelectorAll("iframe").forEach(function (frame) {
+  frame.addEventListener("load", function () { probe(frame); });
 });
 </script>
 </body></html>
 """
+FRAME = '<iframe id="NAME" src="NAME.html" style="width:WIDTHpx;height:844px;border:0"></iframe>'
 
 
 def chromium(*args: str, cwd: Path) -> str:
@@ -93,15 +96,17 @@ def chromium(*args: str, cwd: Path) -> str:
     return result.stdout
 
 
-def probe(page: str, tmp_path: Path, width: int = 390) -> dict[str, object]:
-    """Open the page in a frame ``width`` px wide; what its script typeset and how wide it laid out."""
-    (tmp_path / "gradproof.html").write_text(page, encoding="utf-8")
-    (tmp_path / "harness.html").write_text(HARNESS.replace("PAGE", "gradproof.html").replace("WIDTH", str(width)), encoding="utf-8")
-    dom = chromium("--window-size=600,900", "--dump-dom", (tmp_path / "harness.html").as_uri(), cwd=tmp_path)
-    found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.DOTALL)
-    assert found, "the harness reported nothing: the page did not load"
-    report: dict[str, object] = json.loads(html.unescape(found.group(1)))
-    return report
+def probe(pages: dict[str, str], directory: Path, width: int = 390) -> dict[str, dict[str, object]]:
+    """Open every page, each in its own frame ``width`` px wide, in one Chromium run: what each page's script typeset
+    and how wide it laid out, by name."""
+    for name, page in pages.items():
+        (directory / f"{name}.html").write_text(page, encoding="utf-8")
+    frames = "\n".join(FRAME.replace("NAME", name).replace("WIDTH", str(width)) for name in pages)
+    (directory / "harness.html").write_text(HARNESS.replace("FRAMES", frames), encoding="utf-8")
+    dom = chromium("--window-size=600,900", "--dump-dom", (directory / "harness.html").as_uri(), cwd=directory)
+    reports = {match[1]: json.loads(html.unescape(match[2])) for match in re.finditer(r'<pre id="probe-([\w-]+)">(.*?)</pre>', dom, re.DOTALL)}
+    assert set(reports) == set(pages), f"the harness reported on {sorted(reports)}, not {sorted(pages)}: a page did not load"
+    return reports
 
 
 def screenshot(page: str, tmp_path: Path, size: str) -> np.ndarray:
@@ -180,40 +185,6 @@ def test_each_statement_s_check_is_shown_on_demand(document: Document, checks: s
             assert len(found) == 1 and found[0]["open"] == (checks == "inline") and found[0]["summary"].startswith("Checked ")
 
 
-@needs_chromium
-def test_every_formula_typesets_and_the_page_fits_a_phone(page: str, tmp_path: Path) -> None:
-    report = probe(page, tmp_path)
-    assert report["failed"] == "0", report
-    assert report["math"] == report["typeset"] == page.count('class="math') > 300, report
-    assert isinstance(report["fonts"], int) and report["fonts"] >= 3, report  # KaTeX's own fonts, from the page itself
-    assert report["scrollWidth"] == report["width"] == 390 and report["wide"] == [], report
-
-
-@needs_chromium
-def test_a_formula_katex_refuses_is_counted(page: str, tmp_path: Path) -> None:
-    """The probe can fail: one formula broken on purpose is reported, and the rest still typeset."""
-    broken = page.replace('<span class="math">', '<span class="math">\\frac{', 1)
-    report = probe(broken, tmp_path)
-    assert report["failed"] == "1" and report["typeset"] == report["math"] - 1, report  # type: ignore[operator]
-
-
-@needs_chromium
-def test_a_page_wider_than_a_phone_is_caught(page: str, tmp_path: Path) -> None:
-    wide = page.replace("<main>", '<main><p style="width: 700px">too wide</p>', 1)
-    report = probe(wide, tmp_path)
-    assert report["scrollWidth"] > 390 and report["wide"], report  # type: ignore[operator]
-
-
-@needs_chromium
-@pytest.mark.parametrize("size", ["390,844", "1280,900"])
-def test_the_screenshot_is_not_blank(page: str, tmp_path: Path, size: str) -> None:
-    blank = screenshot("<!DOCTYPE html><html><body></body></html>", tmp_path, size)
-    shot = screenshot(page, tmp_path, size)
-    assert inked(blank) == 0.0  # the measure sees an empty page as empty
-    assert inked(shot) > 0.02, f"only {inked(shot):.4f} of the screen is inked"
-    assert len(np.unique(shot)) > 32  # text and typeset math antialiased, not a flat fill
-
-
 PRESETS = {
     "hidden": "hidden",
     "pascanu": "pascanu",
@@ -222,11 +193,61 @@ PRESETS = {
 }
 
 
+@pytest.fixture(scope="module")
+def reports(page: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, object]]:
+    """Every page the tests open, in one Chromium run: the report, one formula broken on purpose, a paragraph too wide
+    for a phone on purpose, and each notation's page (the symbolic sections)."""
+    pages = {
+        "report": page,
+        "broken": page.replace('<span class="math">', '<span class="math">\\frac{', 1),
+        "wide": page.replace("<main>", '<main><p style="width: 700px">too wide</p>', 1),
+    }
+    for name, notation in PRESETS.items():
+        config = derive.Config(dim=1, lag=1, activations=("tanh",), notation=notation, sections=("conventions", "chain", "bound", "slopes"))
+        pages[name] = render(build_document(config), "html")["gradproof.html"].decode()
+    return probe(pages, tmp_path_factory.mktemp("pages"))
+
+
+@needs_chromium
+def test_every_formula_typesets_and_the_page_fits_a_phone(page: str, reports: dict[str, dict[str, object]]) -> None:
+    report = reports["report"]
+    assert report["failed"] == "0", report
+    assert report["math"] == report["typeset"] == page.count('class="math') > 300, report
+    assert isinstance(report["fonts"], int) and report["fonts"] >= 3, report  # KaTeX's own fonts, from the page itself
+    assert report["scrollWidth"] == report["width"] == 390 and report["wide"] == [], report
+
+
+@needs_chromium
+def test_a_formula_katex_refuses_is_counted(reports: dict[str, dict[str, object]]) -> None:
+    """The probe can fail: one formula broken on purpose is reported, and the rest still typeset."""
+    report = reports["broken"]
+    assert report["failed"] == "1" and report["typeset"] == report["math"] - 1, report  # type: ignore[operator]
+
+
+@needs_chromium
+def test_a_page_wider_than_a_phone_is_caught(reports: dict[str, dict[str, object]]) -> None:
+    report = reports["wide"]
+    assert report["scrollWidth"] > 390 and report["wide"], report  # type: ignore[operator]
+
+
+@pytest.fixture(scope="module")
+def blank(tmp_path_factory: pytest.TempPathFactory) -> dict[str, np.ndarray]:
+    directory = tmp_path_factory.mktemp("blank")
+    return {size: screenshot("<!DOCTYPE html><html><body></body></html>", directory, size) for size in ("390,844", "1280,900")}
+
+
+@needs_chromium
+@pytest.mark.parametrize("size", ["390,844", "1280,900"])
+def test_the_screenshot_is_not_blank(page: str, tmp_path: Path, size: str, blank: dict[str, np.ndarray]) -> None:
+    shot = screenshot(page, tmp_path, size)
+    assert inked(blank[size]) == 0.0  # the measure sees an empty page as empty
+    assert inked(shot) > 0.02, f"only {inked(shot):.4f} of the screen is inked"
+    assert len(np.unique(shot)) > 32  # text and typeset math antialiased, not a flat fill
+
+
 @needs_chromium
 @pytest.mark.parametrize("name", list(PRESETS))
-def test_every_notation_s_page_typesets(name: str, tmp_path: Path) -> None:
-    config = derive.Config(dim=1, lag=1, activations=("tanh",), notation=PRESETS[name], sections=("conventions", "chain", "bound", "slopes"))
-    page = render(build_document(config), "html")["gradproof.html"].decode()
-    report = probe(page, tmp_path)
-    assert report["failed"] == "0" and report["math"] == report["typeset"] == page.count('class="math') > 100, report
+def test_every_notation_s_page_typesets(name: str, reports: dict[str, dict[str, object]]) -> None:
+    report = reports[name]
+    assert report["failed"] == "0" and report["math"] == report["typeset"] and report["math"] > 100, report  # type: ignore[operator]
     assert report["wide"] == [], report
