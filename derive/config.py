@@ -14,7 +14,19 @@ MAX_DIM = 6
 MAX_LAG = 6
 
 #: The report's sections, in order; derive builds the first five, verify the numeric ones.
-DEFAULT_SECTIONS = ("conventions", "chain", "bound", "linear", "slopes", "worked", "evidence", "tightness", "clipping", "refutations")
+DEFAULT_SECTIONS = (
+    "conventions",
+    "chain",
+    "bound",
+    "linear",
+    "truncation",
+    "slopes",
+    "worked",
+    "evidence",
+    "tightness",
+    "clipping",
+    "refutations",
+)
 
 
 @dataclass(frozen=True)

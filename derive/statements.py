@@ -33,6 +33,7 @@ LABELS = (
     "linear-power",
     "diagonalised",
     "gelfand",
+    "truncation",
     "clipping",
 )
 
@@ -192,6 +193,19 @@ class Statements:
         W, n = self.model.W, sp.Symbol("n", integer=True, positive=True)
         rho = sp.Symbol(rf"\rho({self.model.notation.recurrent_weight})")
         return Chain(rho, "<=", sp.Pow(Norm(sp.MatPow(W, n)), 1 / n, evaluate=False), "<=", Norm(W))
+
+    @cached_property
+    def truncation(self) -> Chain:
+        """gamma lambda < 1 => the terms of statement 1 with t - k >= tau, dropped by truncated BPTT, sum to at most
+        ||dL_t/ds_t||_2 max_k ||d+s_k/dW_pq||_2 (gamma lambda)^tau / (1 - gamma lambda)."""
+        k, t = self.idx.k, self.idx.t
+        tau = sp.Symbol(r"\tau", integer=True, positive=True)
+        rate = self.gamma * self.lam
+        summand = self.bptt_sum.rhs.function
+        loss, _, immediate = summand.args
+        dropped = sp.Abs(sp.Sum(summand, (k, 1, t - tau)))
+        bound = sp.Mul(Norm(loss), Extremum(Norm(immediate), k, "max"), sp.Pow(rate, tau), sp.Pow(1 - rate, -1), evaluate=False)
+        return Chain(sp.Lt(rate, 1), "=>", dropped, "<=", bound)
 
     @cached_property
     def clipping(self) -> Conjunction:

@@ -44,7 +44,7 @@ EQUAL = 1e-9
 ATTAINED = 1e-9
 #: The symbol a mutated bound may use in place of lambda; it is bound to the spectral radius rho(W).
 RHO = sp.Symbol(r"\rho")
-SEEDS = {"diagonal-norm": 7, "submultiplicative": 8, "bound": 9, "clipping": 11, "gelfand": 14}
+SEEDS = {"diagonal-norm": 7, "submultiplicative": 8, "bound": 9, "clipping": 11, "gelfand": 14, "truncation": 15}
 RANDOM_VECTORS = 12  # statement 7: random pre-activation vectors per activation
 SCALES = (1.0, 5.0, 50.0, 500.0)  # their standard deviations in turn: moderate to deeply saturated
 RANDOM_PAIRS = 16  # statement 8: random pairs (A, B)
@@ -946,7 +946,106 @@ def check_gelfand(math: sp.Basic, context: CheckContext) -> CheckResult:
     return CheckResult(label, method, instance, tally.total, _log(tally, "gelfand"), summary=summary)
 
 
+# -- truncated BPTT ------------------------------------------------------------------------------------------
+
+
+def _geometric_tail(quotient: sp.Expr, rate: sp.Expr, first: sp.Expr, label: str) -> None:
+    """The printed bound's quotient by its constant must be sum_{n >= first} rate^n, the tail of the geometric series,
+    exactly: SymPy sums the series (for a symbol r in (0, 1)) and the quotient is compared with the sum, not as text."""
+    r = sp.Symbol("r", positive=True)
+    quotient = quotient.subs(rate, r)
+    n = sp.Symbol("n", integer=True, nonnegative=True)
+    tail = sp.summation(r**n, (n, first, sp.oo)).doit()
+    tail = tail.args[0][0] if isinstance(tail, sp.Piecewise) else tail  # the branch for |r| < 1
+    fail_unless(label, quotient.free_symbols <= ({r} | first.free_symbols), f"the bound is not its constant times a function of the rate: {quotient}")
+    fail_unless(label, sp.simplify(quotient - tail) == 0, f"the bound over its constant is {quotient}, not the tail sum_(n >= {first}) r^n = {tail}")
+
+
+def check_truncation(math: sp.Basic, context: CheckContext) -> CheckResult:
+    """Truncated BPTT: the printed dropped terms (those of statement 1 with k <= t - tau), bounded by the printed right side.
+
+    Read from the statement: the hypothesis (the rate below 1), the summand (it must be statement 1's, as printed), the
+    range of the dropped terms, and the bound, whose quotient by ||dL_t/ds_t|| max_k ||d+s_k/dW_pq|| must be exactly the
+    tail sum_{n >= t - (upper limit)} r^n of the geometric series (each dropped term is at most that constant times
+    (gamma lambda)^(t - k), by statements 8 and 9). Then, on the networks of statement 9 with gamma lambda < 1, a random
+    loss gradient and entry (p, q), every truncation tau: the dropped sum enclosed in ball arithmetic from the enclosed
+    products and immediate partials, and proved at most the printed bound evaluated on the instance.
+    """
+    label = "truncation"
+    st, model = context.statements, context.model
+    fail_unless(label, isinstance(math, Chain) and [str(a) for a in math.args[1::2]] == ["=>", "<="], f"{math} is not 'rate < 1 => |dropped| <= bound'")
+    premise, _, dropped, _, bound = math.args
+    rate = st.gamma * st.lam
+    fail_unless(label, isinstance(premise, sp.Lt) and premise.lhs == rate and premise.rhs == 1, f"the hypothesis {premise} is not {rate} < 1")
+    fail_unless(label, isinstance(dropped, sp.Abs) and isinstance(dropped.args[0], sp.Sum), f"{dropped} is not the size of a sum")
+    total = dropped.args[0]
+    summand, (k, lower, upper) = total.function, total.limits[0]
+    printed_summand = st.bptt_sum.rhs.function
+    fail_unless(label, summand == printed_summand and k == st.idx.k, f"the summand {summand} is not the one of statement 1, {printed_summand}")
+    fail_unless(label, lower == 1, f"the dropped terms start at k = {lower}, not at the first step")
+    loss, _, immediate = summand.args
+    constant = sp.Mul(Norm(loss), Extremum(Norm(immediate), k, "max"), evaluate=False)
+    t = st.idx.t
+    quotient = sp.simplify(bound / constant)  # what multiplies ||dL_t/ds_t|| max_k ||d+s_k/dW_pq|| in the printed bound
+    _geometric_tail(quotient, rate, t - upper, label)
+    taus = sorted(upper.free_symbols - {t}, key=str)
+    fail_unless(label, len(taus) == 1, f"the upper limit {upper} is not t minus a truncation length")
+    tau = taus[0]
+    tally, cases = Tally(equal=1), 0  # the tail, compared exactly
+    rng = np.random.default_rng(SEEDS["truncation"])
+    for name, net in networks(context.config.activations):
+        gamma = float(derive_gamma(name).gamma)
+        if gamma * float(np.linalg.norm(net.W, 2)) >= 1.0 or net.steps < 3:
+            continue
+        d, T = net.W.shape[0], net.steps
+        chain, _, bits = tight_chain(net.W, net.U, net.b, net.xs, net.s0, name)
+        act = ball_activation(name)
+        p_, q_ = int(rng.integers(d)), int(rng.integers(d))
+        g = rng.standard_normal(d)
+        with precision(bits):
+            lam = norm_ball(ball_matrix(net.W))
+            gamma_ball = _number(derive_gamma(name).gamma, Scope(label, d))
+            rates = Scope(label, d, scalars={st.gamma.name: partial(_constant, gamma_ball), st.lam.name: partial(_constant, lam)})
+            gb = [arb(float(x)) for x in np.asarray(g).tolist()]
+            states = [arb(float(x)) for x in np.asarray(net.s0).tolist()]
+            entries = []  # the one nonzero entry of d+s_k/dW_pq, phi'(a_{k,p}) s_{k-1,q}, for k = 1 .. T
+            for j in range(1, T + 1):
+                entries.append(act.slope(chain.pre[j - 1][p_]) * states[q_])
+                states = [act.phi(a) for a in chain.pre[j - 1]]
+            norm_g = sum((x * x for x in gb), arb(0)).sqrt()
+            for length in range(1, T):
+                hi = int(sp.sympify(upper).subs({t: T, tau: length}))
+                if hi < 1:
+                    continue
+                terms = arb(0)
+                for kk in range(1, hi + 1):
+                    column = chain.jacobian(T, kk)  # ds_T/ds_k; the immediate partial picks its column p
+                    terms += sum((gb[i] * column[i, p_] for i in range(d)), arb(0)) * entries[kk - 1]
+                largest = abs(entries[0])
+                for value in entries[1:hi]:
+                    largest = arb.max(largest, abs(value))
+                printed = norm_g * largest * _scalar(evaluate(quotient, replace(rates, integers={tau.name: length})), rates, quotient)
+                where = f"{name}, d = {d}, t = {T}, tau = {length}"
+                if not abs(terms) <= printed:
+                    raise CheckFailed(label, f"the dropped terms exceed the bound on {where}: |dropped| {abs(terms).str(10)}, bound {printed.str(10)}")
+                tally.proved += 1
+        cases += 1
+    fail_unless(label, cases >= 4, f"only {cases} networks with gamma lambda < 1: the bound was hardly tested")
+    method = (
+        "the bound read as ",
+        constant,
+        " times a function of the rate, which must equal the tail ",
+        sp.Symbol(r"\sum_{n \ge \tau} r^n"),
+        " summed exactly; then the dropped terms enclosed in ball arithmetic from the enclosed products and immediate partials "
+        "(a random loss gradient and entry) and proved at most the printed bound",
+    )
+    instance = (sp.Integer(cases), " networks of the bound's with ", sp.Lt(rate, 1), ", every truncation length ", tau, "; ", sp.Le(model.d, MAX_DIM))
+    summary = ("exactly for the geometric tail, then in ball arithmetic at every ", tau, " of ", sp.Integer(cases), " networks with ", sp.Lt(rate, 1))
+    return CheckResult(label, method, instance, tally.total, _log(tally, "truncation"), summary=summary)
+
+
 CHECKS = {
+    "truncation": check_truncation,
     "gelfand": check_gelfand,
     "diagonal-norm": check_diagonal_norm,
     "submultiplicative": check_submultiplicative,

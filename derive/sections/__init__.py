@@ -19,7 +19,7 @@ from ..statements import LABELS
 
 #: The statements the chain section prints; the bound section prints the next five; each other its own section's.
 CHAIN_LABELS = LABELS[:5]
-HOMES = {"clipping": "clipping", "linear-power": "linear", "diagonalised": "linear", "gelfand": "linear"}
+HOMES = {"clipping": "clipping", "linear-power": "linear", "diagonalised": "linear", "gelfand": "linear", "truncation": "truncation"}
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -79,9 +79,9 @@ Preparer = Callable[["Config"], object]
 
 def registry() -> dict[str, SectionBuilder]:
     """derive's own sections, by key."""
-    from . import bound, chain, conventions, linear, slopes, worked
+    from . import bound, chain, conventions, linear, slopes, truncation, worked
 
-    return {m.KEY: m.build for m in (conventions, chain, bound, linear, slopes, worked)}
+    return {m.KEY: m.build for m in (conventions, chain, bound, linear, truncation, slopes, worked)}
 
 
 def preparers() -> dict[str, Preparer]:

@@ -148,7 +148,7 @@ def check_linear_power(math: sp.Basic, context: CheckContext) -> CheckResult:
         label,
         (
             "the left side is the Jacobian of the unrolled linear map ",
-            sp.Symbol(rf"s_j = {latex_name(W)} s_{{j-1}} + c_j"),
+            sp.Symbol(rf"{m.notation.state}_j = {latex_name(W)} {m.notation.state}_{{j-1}} + c_j"),
             " (inputs and bias in ",
             sp.Symbol("c_j"),
             "), entry by entry; the right side is the printed power evaluated with ",
