@@ -14,6 +14,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
 
 from .expressions import Chain, Conjunction, Extremum, Jacobian, Norm, Ordered
 from .notation import subscripted
@@ -108,6 +109,20 @@ class ReportPrinter(LatexPrinter):
             return " ".join(self._print(f) for f in shown) if shown else r"I"
         first, second, last = (expr.factor.xreplace({index: j}) for j in (left, left + step, right))
         return rf"{self._print(first)} {self._print(second)} \cdots {self._print(last)}"
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        """A product of norms and a fraction keeps the norms outside it: ||a|| max ||b|| (r^t / (1 - r)), not one fraction
+        with the norms stacked over the denominator (in a display their Jacobians are fractions themselves)."""
+        factors = list(expr.args)
+        heavy = [f for f in factors if f.has(Norm, Extremum)]
+        light = [f for f in factors if not f.has(Norm, Extremum)]
+        if heavy and any(isinstance(f, sp.Pow) and f.exp.is_negative for f in light):
+            numerator = [f for f in light if not (isinstance(f, sp.Pow) and f.exp.is_negative)]
+            denominator = [f.base ** (-f.exp) for f in light if isinstance(f, sp.Pow) and f.exp.is_negative]
+            top = self._print(sp.Mul(*numerator, evaluate=False)) if numerator else "1"
+            bottom = self._print(sp.Mul(*denominator, evaluate=False))
+            return " ".join(self.parenthesize(f, PRECEDENCE["Mul"]) for f in heavy) + rf" \frac{{{top}}}{{{bottom}}}"
+        return str(super()._print_Mul(expr))
 
     def _print_MatMul(self, expr: sp.MatMul) -> str:
         """A vector divided by a number as a fraction, g / ||g||_2, not (1 / ||g||_2) g."""
