@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import numpy as np
@@ -171,6 +171,15 @@ class BallChain:
     pre: tuple[tuple[arb, ...], ...]  # pre[j-1] encloses a_j
     steps: tuple[arb_mat, ...]  # steps[j-1] encloses J_j = diag(phi'(a_j)) W
     products: tuple[arb_mat, ...]  # products[k] encloses ds_T/ds_k = J_T ... J_{k+1}
+    norms: dict[tuple[int, int, int], arb] = field(default_factory=dict, compare=False)  # (t, k, precision) -> ||ds_t/ds_k||_2
+
+    def norm(self, t: int, k: int) -> arb:
+        """An enclosure of ||ds_t/ds_k||_2 (``norm_ball`` of ``jacobian``), computed once per precision: the checks of
+        statements 9 and 11 read the same norms of the same chain."""
+        key = (t, k, ctx.prec)
+        if key not in self.norms:
+            self.norms[key] = norm_ball(self.jacobian(t, k))
+        return self.norms[key]
 
     def jacobian(self, t: int, k: int) -> arb_mat:
         """ds_t/ds_k for 0 <= k <= t <= T: J_t ... J_{k+1} (the identity when k = t)."""
@@ -322,6 +331,8 @@ def tight_chain(
         with precision(bits):
             chain = ball_chain(W, U, b, xs, s0, activation)
             bounds = [norm_enclosure(P) for P in chain.products]
+            T = len(chain.products)
+            chain.norms.update({(T, k, ctx.prec): lo.union(hi) for k, (lo, hi) in enumerate(bounds)})  # norm_ball's, kept
         if bits >= MAX_BITS or all(_tight(lo, hi) for lo, hi in bounds):
             return chain, bounds, bits
         bits *= 2

@@ -239,6 +239,10 @@ def evaluate(expr: sp.Basic, scope: Scope) -> Value:
         matrix, p = expr.args
         if p != 2:
             raise scope.fail(f"the {p}-norm: only the 2-norm is enclosed")
+        if isinstance(matrix, Jacobian) and scope.chain is not None and matrix.kind == "partial":  # one enclosure per chain
+            t, k = _state_index(matrix.numerator, scope), _state_index(matrix.denominator, scope)
+            if 0 <= k <= t:
+                return scope.chain.norm(t, k)
         value = evaluate(matrix, scope)
         return abs(value) if isinstance(value, arb) else norm_ball(value)
     if isinstance(expr, Jacobian):
@@ -681,6 +685,20 @@ def networks(activations: tuple[str, ...]) -> list[tuple[str, Network]]:
     return [(name, net) for name in activations for net in _networks(rng, name)]
 
 
+_CHAINS: dict[tuple[object, ...], tuple[BallChain, int]] = {}
+
+
+def _chain(name: str, net: Network) -> tuple[BallChain, int]:
+    """The network run in balls at the precision its products need (``tight_chain``), once per network and process: the
+    checks of statements 9, 11 and 15 read the same chains, and a chain keeps its norm enclosures. Keyed by the
+    network's own numbers, so a changed network is run afresh."""
+    key = (name, *(np.asarray(x).tobytes() for x in (net.W, net.U, net.b, net.xs, net.s0)), net.W.shape, net.xs.shape)
+    if key not in _CHAINS:
+        chain, _, bits = tight_chain(net.W, net.U, net.b, net.xs, net.s0, name)
+        _CHAINS[key] = (chain, bits)
+    return _CHAINS[key]
+
+
 def _on_networks(label: str, links: list[tuple[sp.Basic, str, sp.Basic]], context: CheckContext) -> tuple[Tally, int, set[int]]:
     """Prove ``links`` at every lag of statement 9's networks, in ball arithmetic at the precision each network needs
     (the run, the one-step Jacobians, their products and the pre-activations enclosed); on the witnesses, attained.
@@ -691,7 +709,7 @@ def _on_networks(label: str, links: list[tuple[sp.Basic, str, sp.Basic]], contex
     tally, count, precisions = Tally(), 0, set()
     for name, net in networks(context.config.activations):
         d, T = net.W.shape[0], net.steps
-        chain, _, bits = tight_chain(net.W, net.U, net.b, net.xs, net.s0, name)  # the precision the products need
+        chain, bits = _chain(name, net)
         precisions.add(bits)
         with precision(bits):
             scope = _lam_scope(_with_weights(_activation_scope(label, context, name, d), net.W, model.W.name), context)
@@ -998,7 +1016,7 @@ def check_truncation(math: sp.Basic, context: CheckContext) -> CheckResult:
         if gamma * float(np.linalg.norm(net.W, 2)) >= 1.0 or net.steps < 3:
             continue
         d, T = net.W.shape[0], net.steps
-        chain, _, bits = tight_chain(net.W, net.U, net.b, net.xs, net.s0, name)
+        chain, bits = _chain(name, net)
         act = ball_activation(name)
         p_, q_ = int(rng.integers(d)), int(rng.integers(d))
         g = rng.standard_normal(d)
