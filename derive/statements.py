@@ -166,12 +166,12 @@ class Statements:
 
     @cached_property
     def sharper(self) -> Chain:
-        """||ds_t/ds_k||_2 <= prod_{j=k+1}^{t} max_i |phi'(a_{j,i})| lambda <= (gamma lambda)^(t-k): the slopes reached, not their supremum."""
+        """||ds_t/ds_k||_2 <= lambda^(t-k) prod_{j=k+1}^{t} max_i |phi'(a_{j,i})| <= (gamma lambda)^(t-k): the slopes reached, not their supremum."""
         m, t, k, j, i = self.model, self.idx.t, self.idx.k, self.idx.j, self.idx.i
         entry = sp.Symbol(m.notation.indexed("preactivation", "j,i"))
         reached = Extremum(sp.Abs(m.phi_prime(entry)), i, "max")
         norm = Norm(Jacobian(self.state(t), self.state(k)))
-        product = sp.Product(sp.Mul(reached, self.lam, evaluate=False), (j, k + 1, t))
+        product = sp.Mul(sp.Pow(self.lam, difference(t, k), evaluate=False), sp.Product(reached, (j, k + 1, t)), evaluate=False)
         return Chain(norm, "<=", product, "<=", sp.Pow(self.gamma * self.lam, difference(t, k), evaluate=False))
 
     @cached_property

@@ -66,7 +66,7 @@ def test_the_account_names_the_norms_the_instances_have() -> None:
 
     result = derive.check_statement("clipping", PRINTED)
     start = result.instance.index(" one of norm ")
-    end = next(n for n in range(start + 1, len(result.instance)) if str(result.instance[n]).startswith(", and one of norm exactly"))
+    end = next(n for n in range(start + 1, len(result.instance)) if str(result.instance[n]).startswith(" in a random direction"))
     printed = sorted(float(item.subs(C, 1)) for item in result.instance[start:end] if isinstance(item, sp.Expr))
     measured = sorted({round(float(np.linalg.norm(g)) / float(c), 9) for g, c, at in gradients() if not at})
     assert printed == measured == sorted(float(s) for s in CLIP_SCALES)

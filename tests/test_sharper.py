@@ -12,14 +12,15 @@ import derive
 from derive.expressions import Chain, Extremum
 
 PRINTED = derive.statement("sharper")
-NORM, _, PRODUCT, _, BOUND = PRINTED.args
-BODY, (J, LOWER, UPPER) = PRODUCT.args[0], PRODUCT.args[1]
-REACHED, LAM = BODY.args
+NORM, _, MIDDLE, _, BOUND = PRINTED.args
+POWER, PRODUCT = MIDDLE.args  # lambda^(t-k), prod_j max_i |phi'(a_{j,i})|
+LAM = POWER.base
+REACHED, (J, LOWER, UPPER) = PRODUCT.args[0], PRODUCT.args[1]
 T, K = UPPER, LOWER - 1
 
 
-def _product(body: sp.Expr = BODY, lower: sp.Expr = LOWER, upper: sp.Expr = UPPER) -> sp.Product:
-    return sp.Product(body, (J, lower, upper))
+def _middle(body: sp.Expr = REACHED, lower: sp.Expr = LOWER, upper: sp.Expr = UPPER, power: sp.Expr = POWER) -> sp.Expr:
+    return sp.Mul(power, sp.Product(body, (J, lower, upper)), evaluate=False)
 
 
 def _first_unit() -> sp.Expr:
@@ -29,13 +30,14 @@ def _first_unit() -> sp.Expr:
 
 
 MUTATIONS: dict[str, Callable[[], sp.Basic]] = {
-    "one factor too many (from j = k)": lambda: Chain(NORM, "<=", _product(lower=K), "<=", BOUND),
-    "one factor too few (to t - 1)": lambda: Chain(NORM, "<=", _product(upper=T - 1), "<=", BOUND),
-    "the first unit's slope for the largest": lambda: Chain(NORM, "<=", _product(body=sp.Mul(_first_unit(), LAM, evaluate=False)), "<=", BOUND),
-    "lambda dropped": lambda: Chain(NORM, "<=", _product(body=REACHED), "<=", BOUND),
-    "lambda squared": lambda: Chain(NORM, "<=", _product(body=sp.Mul(REACHED, LAM**2, evaluate=False)), "<=", BOUND),
-    "the slopes halved": lambda: Chain(NORM, "<=", _product(body=sp.Mul(REACHED / 2, LAM, evaluate=False)), "<=", BOUND),
-    "the outer bound one power short": lambda: Chain(NORM, "<=", PRODUCT, "<=", sp.Pow(BOUND.base, BOUND.exp - 1, evaluate=False)),
+    "one factor too many (from j = k)": lambda: Chain(NORM, "<=", _middle(lower=K), "<=", BOUND),
+    "one factor too few (to t - 1)": lambda: Chain(NORM, "<=", _middle(upper=T - 1), "<=", BOUND),
+    "the first unit's slope for the largest": lambda: Chain(NORM, "<=", _middle(body=_first_unit()), "<=", BOUND),
+    "lambda dropped": lambda: Chain(NORM, "<=", sp.Product(REACHED, (J, LOWER, UPPER)), "<=", BOUND),
+    "lambda squared": lambda: Chain(NORM, "<=", _middle(power=sp.Pow(LAM**2, POWER.exp, evaluate=False)), "<=", BOUND),
+    "lambda once, not per step": lambda: Chain(NORM, "<=", _middle(power=LAM), "<=", BOUND),
+    "the slopes halved": lambda: Chain(NORM, "<=", _middle(body=REACHED / 2), "<=", BOUND),
+    "the outer bound one power short": lambda: Chain(NORM, "<=", MIDDLE, "<=", sp.Pow(BOUND.base, BOUND.exp - 1, evaluate=False)),
 }
 
 
@@ -55,6 +57,7 @@ def test_a_mutated_statement_is_rejected(name: str) -> None:
 def test_the_product_is_the_one_printed() -> None:
     """The printed product runs over j = k + 1 .. t of the slope reached at step j times lambda."""
     assert (J.name, LOWER, UPPER) == ("j", K + 1, T) and isinstance(REACHED, Extremum) and LAM == derive.statement("bound").args[2].base.args[1]
+    assert POWER.exp == BOUND.exp  # lambda once per step of the lag
 
 
 def test_the_figure_draws_the_sharper_bound_between_the_chain_and_the_bound() -> None:

@@ -736,7 +736,7 @@ def check_sharper(math: sp.Basic, context: CheckContext) -> CheckResult:
         "-bit balls): the products of the one-step Jacobians and their 2-norms enclosed, each step's largest slope ",
         "from its enclosed pre-activations; on the witnesses, with every pre-activation at the argmax, each link attained",
     )
-    instance = (sp.Integer(count), " networks, the same as for ", context.statements.bound.args[0], " in the bound; ", sp.Le(model.d, MAX_DIM))
+    instance = (sp.Integer(count), " networks, the same as for the bound, ", sp.Le(model.d, MAX_DIM), ", ", sp.Le(context.statements.idx.t, MAX_STEPS))
     summary = ("in ball arithmetic, at every lag of ", sp.Integer(count), " networks, witnesses that attain it included, ", sp.Le(model.d, MAX_DIM))
     return CheckResult(label, method, instance, tally.total, _log(tally, "sharper bound"), summary=summary)
 
@@ -879,8 +879,8 @@ def check_clipping(math: sp.Basic, context: CheckContext) -> CheckResult:
         *_listed([sp.Eq(c, value) for value in CLIP_THRESHOLDS]),
         " one of norm ",
         *_listed([scale * c for scale in CLIP_SCALES]),
-        ", and one of norm exactly ",
-        c,
+        " in a random direction, and ",
+        sp.Symbol(rf"{c} e_1"),
         "; ",
         sp.Le(context.model.d, MAX_DIM),
     )
@@ -948,8 +948,10 @@ def check_gelfand(math: sp.Basic, context: CheckContext) -> CheckResult:
         sp.Integer(GELFAND_MATRICES),
         " random matrices (Gaussian, non-normal triangular, scaled rotations) and ",
         count - GELFAND_MATRICES,
-        " symmetric ones, each at ",
-        sp.Eq(n, sp.FiniteSet(*GELFAND_POWERS), evaluate=False),
+        " symmetric ones, each at every ",
+        n,
+        " in ",
+        sp.FiniteSet(*GELFAND_POWERS),
         "; ",
         sp.Le(model.d, MAX_DIM),
     )
@@ -1057,7 +1059,7 @@ def check_truncation(math: sp.Basic, context: CheckContext) -> CheckResult:
         " summed exactly; then the dropped terms enclosed in ball arithmetic from the enclosed products and immediate partials "
         "(a random loss gradient and entry) and proved at most the printed bound",
     )
-    instance = (sp.Integer(cases), " networks of the bound's with ", sp.Lt(rate, 1), ", every truncation length ", tau, "; ", sp.Le(model.d, MAX_DIM))
+    instance = (sp.Integer(cases), " of the bound's networks, those with ", sp.Lt(rate, 1), ", every truncation length ", tau, "; ", sp.Le(model.d, MAX_DIM))
     summary = ("exactly for the geometric tail, then in ball arithmetic at every ", tau, " of ", sp.Integer(cases), " networks with ", sp.Lt(rate, 1))
     return CheckResult(label, method, instance, tally.total, _log(tally, "truncation"), summary=summary)
 

@@ -114,7 +114,7 @@ def build(context: BuildContext) -> Section:
                 context.ref("submultiplicative"),
                 " multiplies the factors. Saturated steps reach slopes far below ",
                 st.gamma,
-                ", which is why a network with ",
+                ", one reason why a network with ",
                 sp.Gt(rate, 1),
                 " can still vanish.",
             ),

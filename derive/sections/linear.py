@@ -11,7 +11,7 @@ import sympy as sp
 
 from ..checks import CheckContext, Tally, fail_unless
 from ..document import CheckResult, Paragraph, Section, Statement
-from ..expressions import Chain, Jacobian
+from ..expressions import Chain, Jacobian, Norm
 from . import BuildContext
 from .bound import HORN_JOHNSON
 
@@ -58,7 +58,13 @@ def build(context: BuildContext) -> Section:
         "Diagonalisation gives the powers",
         diag_math,
         (
-            "The inner factors ",
+            "Here ",
+            sp.Symbol(r"\Lambda"),
+            " is diagonal and ",
+            sp.Symbol("Q"),
+            " invertible: ",
+            W,
+            " is diagonalisable (over the complex numbers if need be; not every matrix is). The inner factors ",
             sp.Symbol(r"Q^{-1} Q"),
             " cancel. Each eigenvalue ",
             sp.Symbol(r"\mu"),
@@ -68,7 +74,9 @@ def build(context: BuildContext) -> Section:
             sp.Lt(sp.Symbol(r"\lvert \mu \rvert"), 1),
             " vanishes, one with ",
             sp.Gt(sp.Symbol(r"\lvert \mu \rvert"), 1),
-            " explodes.",
+            " explodes. (A Jordan block, which no diagonalisation reaches, with ",
+            sp.Eq(sp.Symbol(r"\lvert \mu \rvert"), 1),
+            " grows polynomially.)",
         ),
         (diag_result,),
     )
@@ -78,21 +86,30 @@ def build(context: BuildContext) -> Section:
         "The spectral radius sets the rate; the largest singular value bounds every power",
         gelfand_math,
         (
-            "Every eigenvalue of ",
-            sp.MatPow(W, sp.Symbol("n")),
-            " is a power of one of ",
-            W,
-            ", and no eigenvalue exceeds an induced norm; ",
+            "If ",
+            sp.Eq(sp.Symbol(rf"{latex_name(W)} v"), sp.Symbol(r"\mu v"), evaluate=False),
+            " then ",
+            sp.Eq(sp.Symbol(rf"{latex_name(W)}^n v"), sp.Symbol(r"\mu^n v"), evaluate=False),
+            ", so ",
+            sp.Le(sp.Symbol(r"\lvert \mu \rvert^n"), Norm(sp.MatPow(W, sp.Symbol("n")))),
+            " for every eigenvalue ",
+            sp.Symbol(r"\mu"),
+            " and every ",
+            sp.Ge(sp.Symbol("n"), 1),
+            "; ",
             context.ref("submultiplicative"),
             " gives the right side. As ",
             sp.Symbol(r"n \to \infty"),
             " the middle tends to ",
             gelfand_math.args[0],
-            " (Gelfand's formula): the spectral radius sets the asymptotic rate, while ",
+            " (Gelfand's formula): the spectral radius sets the exponential rate of the powers, up to factors that grow more "
+            "slowly than any exponential, while ",
             st.lam,
-            " bounds every power. For a non-normal ",
+            " bounds every power. For a normal ",
             W,
-            " the two differ, and the powers can grow before they decay",
+            " the two are equal; a non-normal one can have ",
+            sp.Lt(gelfand_math.args[0], st.lam),
+            ", and its powers can grow before they decay",
             *((" (", context.ref("sec-refutations"), ")") if "refutations" in context.config.sections else ()),
             ".",
         ),

@@ -44,7 +44,7 @@ def build(context: BuildContext) -> Section:
         context.ref("bound"),
         "; the geometric series of the rate from ",
         sp.Eq(sp.Symbol("t - k"), tau),
-        " on sums to ",
+        " on (the maximum taken over the dropped steps suffices) sums to ",
         sp.Pow(rate, tau) / (1 - rate),
         " when ",
         premise,
@@ -53,7 +53,7 @@ def build(context: BuildContext) -> Section:
     statement = Statement("truncation", "The error of truncated backpropagation", math, why, (result,))
     after = Paragraph(
         (
-            "The error decays geometrically in ",
+            "The bound on the error decays geometrically in ",
             tau,
             ": each further step kept multiplies the bound by ",
             rate,

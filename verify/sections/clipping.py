@@ -22,9 +22,9 @@ def build(context: BuildContext) -> Section:
     intro = Paragraph(
         (
             "Clipping is the usual remedy for exploding gradients: before each update, a gradient ",
-            g,
+            sp.Ne(g, sp.ZeroMatrix(*g.shape), evaluate=False),
             " longer than a threshold ",
-            c,
+            sp.Gt(c, 0, evaluate=False),
             " is scaled back to length ",
             c,
             ".",
@@ -46,21 +46,23 @@ def build(context: BuildContext) -> Section:
     statement = Statement("clipping", "Clipping caps the norm and keeps the direction", math, why, (result, PASCANU_CLIPPING))
     after = Paragraph(
         (
-            "Clipping cannot cure vanishing. A vanishing gradient is far shorter than ",
-            c,
-            " and, by the last part of ",
-            context.ref("clipping"),
-            ", passes unchanged. Clipping multiplies the whole gradient by a factor of at most ",
+            "Clipping cannot cure vanishing. It multiplies the whole gradient by a factor of at most ",
             sp.Integer(1),
-            ", so the terms of ",
+            " (and a gradient below ",
+            c,
+            " passes unchanged, by the last part of ",
+            context.ref("clipping"),
+            "), so no term of ",
             context.ref("bptt-sum"),
-            " with ",
+            " grows: the terms with ",
             context.statements.idx.k,
             " far below ",
             context.statements.idx.t,
             ", small by ",
             context.ref("bound"),
-            ", never grow. Clipping bounds the step; it restores no lost signal.",
+            " or ",
+            context.ref("sharper"),
+            ", stay small, whatever the size of the whole gradient. Clipping bounds the step; it restores no lost signal.",
         ),
         "Vanishing",
     )

@@ -151,7 +151,9 @@ def build(context: BuildContext) -> Section:
             sp.Eq(context.model.d, FIGURE_DIM),
             " and ",
             sp.Eq(st.idx.t, FIGURE_STEPS),
-            " steps, through all its lags, rescaled to three rates, each beside its bound.",
+            " steps, through all its lags, rescaled to three rates, each beside its bounds. Where the chain lies far below "
+            "both, the gap comes from how the factors' directions combine, which neither bound sees: both multiply the "
+            "factors' sizes.",
         )
     )
     return Section(KEY, "Numerical evidence at scale", (intro, table, follow, figure))

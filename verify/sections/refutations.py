@@ -216,9 +216,9 @@ def _transient(context: BuildContext) -> tuple[Prose, Prose]:
     return (
         ("if every eigenvalue of ", W, " lies inside the unit circle, ", sp.Le(Norm(W**k), 1), " for every ", k, " (no transient growth)"),
         (
-            "The spectral radius governs ",
+            "The spectral radius sets only the exponential rate of ",
             Norm(W**k),
-            " only as ",
+            " as ",
             k,
             " grows (Gelfand's formula); a non-normal ",
             W,
