@@ -25,6 +25,7 @@ DEFAULT_SECTIONS = (
     "evidence",
     "tightness",
     "clipping",
+    "lstm",
     "refutations",
 )
 

@@ -110,6 +110,15 @@ class ReportPrinter(LatexPrinter):
         first, second, last = (expr.factor.xreplace({index: j}) for j in (left, left + step, right))
         return rf"{self._print(first)} {self._print(second)} \cdots {self._print(last)}"
 
+    def _print_MatAdd(self, expr: sp.MatAdd) -> str:
+        """1 - x for the all-ones vector minus x (a reader's order), not -x + 1."""
+        ones = [a for a in expr.args if isinstance(a, sp.OneMatrix)]
+        if len(ones) == 1 and len(expr.args) == 2:
+            other = next(a for a in expr.args if not isinstance(a, sp.OneMatrix))
+            if other.could_extract_minus_sign():
+                return f"1 - {self.parenthesize(-other, PRECEDENCE['Add'])}"
+        return str(super()._print_Add(expr))
+
     def _print_Mul(self, expr: sp.Mul) -> str:
         """A product of norms and a fraction keeps the norms outside it: ||a|| max ||b|| (r^t / (1 - r)), not one fraction
         with the norms stacked over the denominator (in a display their Jacobians are fractions themselves)."""
@@ -137,7 +146,15 @@ class ReportPrinter(LatexPrinter):
         parts = [self._print(a) for a in expr.args]
         if self._settings["inline"] or len(parts) == 1:
             return r",\qquad ".join(parts)
-        return r"\begin{gathered} " + r", \\ ".join(parts) + r" \end{gathered}"
+        return r"\begin{gathered} " + r", \\ ".join(self._display_part(a) for a in expr.args) + r" \end{gathered}"
+
+    def _display_part(self, part: sp.Basic) -> str:
+        """One line of a displayed conjunction; a matrix equation whose right side is a sum of matrices puts each further
+        term on a line of its own (the LSTM's blocks would not fit a page or a slide on one)."""
+        if isinstance(part, sp.Eq) and isinstance(part.rhs, sp.MatAdd) and len(part.rhs.args) > 1:
+            first, *rest = (self._print(term) for term in part.rhs.args)
+            return rf"{self._print(part.lhs)} = {first} \\ " + r" \\ ".join(rf"\quad + {term}" for term in rest)
+        return str(self._print(part))
 
     def _print_Chain(self, expr: Chain) -> str:
         parts = [self._print(a) if n % 2 == 0 else Chain.RELATIONS[str(a)] for n, a in enumerate(expr.args)]

@@ -35,6 +35,7 @@ LABELS = (
     "gelfand",
     "truncation",
     "clipping",
+    "lstm",
 )
 
 
@@ -218,6 +219,44 @@ class Statements:
             sp.Eq(Norm(clipped), sp.Min(Norm(g), c), evaluate=False),
             sp.Eq(clipped / Norm(clipped), g / Norm(g), evaluate=False),
             Chain(sp.Le(Norm(g), c), "=>", sp.Eq(clipped, g, evaluate=False)),
+        )
+
+    @cached_property
+    def lstm(self) -> Conjunction:
+        """The LSTM's one-step Jacobian on the pair (c, h), its four blocks, in numerator layout (gates f, i, o sigmoid, the
+        candidate g tanh; c_t = f_t o c_{t-1} + i_t o g_t, h_t = o_t o tanh(c_t))."""
+        d = self.model.d
+        v = {name: sp.MatrixSymbol(name, d, 1) for name in ("f_t", "i_t", "o_t", "g_t", "c_{t-1}", "c_t", "h_{t-1}", "h_t")}
+        W = {gate: sp.MatrixSymbol(f"W_{gate}", d, d) for gate in "fiog"}
+        one = sp.OneMatrix(d, 1)
+
+        def had(*factors: sp.MatrixExpr) -> sp.MatrixExpr:
+            return sp.HadamardProduct(*factors)
+
+        def slope(gate: str) -> tuple[sp.MatrixExpr, ...]:  # sigma' = sigma (1 - sigma) for the gates, tanh' = 1 - tanh^2 for g
+            x = v[f"{gate}_t"]
+            return (x, one - x) if gate != "g" else (one - had(x, x),)
+
+        tanh_c = sp.MatrixSymbol(r"\tanh(c_t)", d, 1)
+        cell_h = sp.MatAdd(
+            sp.DiagMatrix(had(v["c_{t-1}"], *slope("f"))) * W["f"],
+            sp.DiagMatrix(had(v["g_t"], *slope("i"))) * W["i"],
+            sp.DiagMatrix(had(v["i_t"], *slope("g"))) * W["g"],
+            evaluate=False,
+        )
+        cell_h_symbol = sp.MatrixSymbol(r"\frac{\partial c_t}{\partial h_{t-1}}", d, d)  # the second block, by name
+        c_t, c_prev, h_t, h_prev = v["c_t"], v["c_{t-1}"], v["h_t"], v["h_{t-1}"]
+        return Conjunction(
+            sp.Eq(Jacobian(c_t, c_prev), sp.DiagMatrix(v["f_t"]), evaluate=False),
+            sp.Eq(Jacobian(c_t, h_prev), cell_h, evaluate=False),
+            sp.Eq(Jacobian(h_t, c_prev), sp.DiagMatrix(had(v["o_t"], one - had(tanh_c, tanh_c), v["f_t"])), evaluate=False),
+            sp.Eq(
+                Jacobian(h_t, h_prev),
+                sp.MatAdd(
+                    sp.DiagMatrix(had(tanh_c, *slope("o"))) * W["o"], sp.DiagMatrix(had(v["o_t"], one - had(tanh_c, tanh_c))) * cell_h_symbol, evaluate=False
+                ),
+                evaluate=False,
+            ),
         )
 
     def __getitem__(self, label: str) -> sp.Basic:

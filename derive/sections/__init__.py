@@ -19,7 +19,7 @@ from ..statements import LABELS
 
 #: The statements the chain section prints; the bound section prints the next five; each other its own section's.
 CHAIN_LABELS = LABELS[:5]
-HOMES = {"clipping": "clipping", "linear-power": "linear", "diagonalised": "linear", "gelfand": "linear", "truncation": "truncation"}
+HOMES = {"clipping": "clipping", "linear-power": "linear", "diagonalised": "linear", "gelfand": "linear", "truncation": "truncation", "lstm": "lstm"}
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -79,22 +79,25 @@ Preparer = Callable[["Config"], object]
 
 def registry() -> dict[str, SectionBuilder]:
     """derive's own sections, by key."""
-    from . import bound, chain, conventions, linear, slopes, truncation, worked
+    from . import bound, chain, conventions, linear, lstm, slopes, truncation, worked
 
-    return {m.KEY: m.build for m in (conventions, chain, bound, linear, truncation, slopes, worked)}
+    return {m.KEY: m.build for m in (conventions, chain, bound, linear, truncation, slopes, worked, lstm)}
 
 
 def preparers() -> dict[str, Preparer]:
-    """derive's sections' preparations, by section key: none (the symbolic sections share the build's caches)."""
-    return {}
+    """derive's sections' preparations, by section key: the LSTM's check (the other symbolic sections share the build's
+    caches, so they run in the build's own process)."""
+    from . import lstm
+
+    return {lstm.KEY: lstm.prepare}
 
 
 def checkers() -> dict[str, Checker]:
     """derive's own checks, by statement label."""
     from .. import chain, gamma_check
-    from . import bound, linear
+    from . import bound, linear, lstm
 
-    return {**chain.CHECKS, **gamma_check.CHECKS, **bound.CHECKS, **linear.CHECKS}
+    return {**chain.CHECKS, **gamma_check.CHECKS, **bound.CHECKS, **linear.CHECKS, **lstm.CHECKS}
 
 
 __all__ = ["BuildContext", "Preparer", "SectionBuilder", "checkers", "preparers", "registry"]
