@@ -143,9 +143,10 @@ class ReportPrinter(LatexPrinter):
 
     def _print_Conjunction(self, expr: Conjunction) -> str:
         """Side by side within a sentence; one statement a line in a display (each fits a page, a slide or a phone)."""
-        parts = [self._print(a) for a in expr.args]
-        if self._settings["inline"] or len(parts) == 1:
-            return r",\qquad ".join(parts)
+        if self._settings["inline"]:
+            return r",\qquad ".join(self._print(a) for a in expr.args)
+        if len(expr.args) == 1 and not (isinstance(expr.args[0], sp.Eq) and isinstance(expr.args[0].rhs, sp.MatAdd)):
+            return str(self._print(expr.args[0]))
         return r"\begin{gathered} " + r", \\ ".join(self._display_part(a) for a in expr.args) + r" \end{gathered}"
 
     def _display_part(self, part: sp.Basic) -> str:

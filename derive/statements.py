@@ -36,6 +36,7 @@ LABELS = (
     "truncation",
     "clipping",
     "lstm",
+    "gru",
 )
 
 
@@ -258,6 +259,25 @@ class Statements:
                 evaluate=False,
             ),
         )
+
+    @cached_property
+    def gru(self) -> Conjunction:
+        """The GRU's one-step Jacobian (update gate z, reset gate r sigmoid, candidate u tanh; h_t = (1 - z_t) o h_{t-1}
+        + z_t o u_t, u_t = tanh(W_u (r_t o h_{t-1}) + U_u x_t + b_u)), in numerator layout."""
+        d = self.model.d
+        v = {name: sp.MatrixSymbol(name, d, 1) for name in ("z_t", "r_t", "u_t", "h_{t-1}", "h_t")}
+        W = {gate: sp.MatrixSymbol(f"W_{gate}", d, d) for gate in "zru"}
+        one = sp.OneMatrix(d, 1)
+        z, r, u, h = v["z_t"], v["r_t"], v["u_t"], v["h_{t-1}"]
+        had = sp.HadamardProduct
+        through_reset = sp.MatAdd(sp.DiagMatrix(r), sp.DiagMatrix(had(h, r, one - r)) * W["r"], evaluate=False)
+        rhs = sp.MatAdd(
+            sp.DiagMatrix(one - z),
+            sp.DiagMatrix(had(sp.MatAdd(u, -h), z, one - z)) * W["z"],
+            sp.DiagMatrix(had(z, one - had(u, u))) * W["u"] * through_reset,
+            evaluate=False,
+        )
+        return Conjunction(sp.Eq(Jacobian(v["h_t"], h), rhs, evaluate=False))
 
     def __getitem__(self, label: str) -> sp.Basic:
         """The statement with this label, as the report prints it."""

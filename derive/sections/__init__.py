@@ -19,7 +19,15 @@ from ..statements import LABELS
 
 #: The statements the chain section prints; the bound section prints the next five; each other its own section's.
 CHAIN_LABELS = LABELS[:5]
-HOMES = {"clipping": "clipping", "linear-power": "linear", "diagonalised": "linear", "gelfand": "linear", "truncation": "truncation", "lstm": "lstm"}
+HOMES = {
+    "clipping": "clipping",
+    "linear-power": "linear",
+    "diagonalised": "linear",
+    "gelfand": "linear",
+    "truncation": "truncation",
+    "lstm": "lstm",
+    "gru": "lstm",
+}
 
 if TYPE_CHECKING:
     from ..config import Config

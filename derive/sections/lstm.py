@@ -15,22 +15,25 @@ from ..graph_diff import GraphJacobian
 from . import BuildContext
 
 KEY = "lstm"
-SIZES = (1, 2)  # d of the explicit instances; one input
+SIZES = (2,)  # d of the explicit instance (d = 2 has off-diagonal entries, which a transposed W would move); one input
 
 
-def prepare(config: Config) -> tuple[str, CheckResult]:
-    """The printed statement (as its srepr: an unevaluated equation does not survive pickling) and its check, run where
-    the build's preparations run (in a forked child when it can: the check takes about a second, which the symbolic
-    checks of the main process cover)."""
+def prepare(config: Config) -> dict[str, tuple[str, CheckResult]]:
+    """The printed statements (as their srepr: an unevaluated equation does not survive pickling) and their checks, run
+    where the build's preparations run (in a forked child when it can: the checks take about a second, which the
+    symbolic checks of the main process cover)."""
     context = CheckContext(config)
-    math = context.statements["lstm"]
-    return sp.srepr(math), run_check(CHECKS, "lstm", math, context)
+    return {label: (sp.srepr(context.statements[label]), run_check(CHECKS, label, context.statements[label], context)) for label in ("lstm", "gru")}
 
 
 def build(context: BuildContext) -> Section:
-    checked, result = context.prepared(KEY, prepare)
+    prepared = context.prepared(KEY, prepare)
+    checked, result = prepared["lstm"]
     math = context.statements["lstm"]
     fail_unless("lstm", checked == sp.srepr(math), "the checked statement is not the one printed")
+    gru_checked, gru_result = prepared["gru"]
+    gru_math = context.statements["gru"]
+    fail_unless("gru", gru_checked == sp.srepr(gru_math), "the checked statement is not the one printed")
     d, x = context.model.d, context.model.notation.input
     c = sp.MatrixSymbol("c_t", d, 1)
     intro = Paragraph(
@@ -78,7 +81,28 @@ def build(context: BuildContext) -> Section:
         ),
         "The cell path",
     )
-    return Section(KEY, "The LSTM", (intro, statement, after))
+    gru_intro = Paragraph(
+        (
+            "The GRU has one state and two gates: the update gate ",
+            sp.Symbol("z_t"),
+            " and the reset gate ",
+            sp.Symbol("r_t"),
+            " (both sigmoid), the candidate ",
+            sp.Symbol(rf"u_t = \tanh(W_u (r_t \circ h_{{t-1}}) + U_u {x}_t + b_u)"),
+            ", and ",
+            sp.Symbol(r"h_t = (1 - z_t) \circ h_{t-1} + z_t \circ u_t"),
+            ".",
+        )
+    )
+    gru_why = (
+        "The first term is the path that skips the step: with ",
+        sp.Symbol("z_t"),
+        " near ",
+        sp.Integer(0),
+        " it is near the identity, the GRU's counterpart of the LSTM's cell path; the others go through the gates and the candidate.",
+    )
+    gru = Statement("gru", "The GRU's one-step Jacobian", gru_math, gru_why, (gru_result,))
+    return Section(KEY, "The LSTM and the GRU", (intro, statement, after, gru_intro, gru))
 
 
 # -- the check ------------------------------------------------------------------------------------------------
@@ -144,7 +168,8 @@ def check_lstm(math: sp.Basic, context: CheckContext) -> CheckResult:
     rng = np.random.default_rng(17)
     for d in SIZES:
         m = 1
-        h_prev, c_prev, x = _vector("h", d), _vector("c", d), _vector("x", m)
+        h_prev, c_prev = _vector("h", d), _vector("c", d)
+        x = sp.ImmutableMatrix(m, 1, lambda i, _: sp.Rational(int(rng.integers(-9, 10)), 4))  # not differentiated: a number
         W = {g: _integers(rng, d, d) for g in "fiog"}  # the instance's weights: small integers, distinct per gate
         U = {g: _integers(rng, d, m) for g in "fiog"}
         b = {g: _integers(rng, d, 1) for g in "fiog"}
@@ -168,7 +193,7 @@ def check_lstm(math: sp.Basic, context: CheckContext) -> CheckResult:
         }  # fmt: skip
         # Both sides at seeded rational states and input: each entry then a number in exp(.) and tanh(.) of rationals,
         # compared exactly with those applications as indeterminates.
-        point = {v: sp.Rational(int(rng.integers(-9, 10)), 4) for v in (*h_prev, *c_prev, *x)}
+        point = {v: sp.Rational(int(rng.integers(-9, 10)), 4) for v in (*h_prev, *c_prev)}
         explicit = {key: sp.ImmutableMatrix(value.xreplace(point)) for key, value in explicit.items()}
         values = {name: sp.ImmutableMatrix(value.xreplace(point)) for name, value in values.items()}
         for block in math.args:
@@ -199,4 +224,50 @@ def check_lstm(math: sp.Basic, context: CheckContext) -> CheckResult:
     )
 
 
-CHECKS = {"lstm": check_lstm}
+def check_gru(math: sp.Basic, context: CheckContext) -> CheckResult:
+    """The GRU's printed Jacobian against the Jacobian of an explicit GRU step, as for the LSTM (seeded integer weights,
+    graph differentiation, seeded rational states, exp and tanh applications as indeterminates)."""
+    label = "gru"
+    tally = Tally(label)
+    fail_unless(label, isinstance(math, Conjunction) and len(math.args) == 1, "expected the one Jacobian of the GRU's step")
+    (block,) = math.args
+    fail_unless(label, isinstance(block, sp.Eq) and isinstance(block.lhs, Jacobian), f"{block} is not a Jacobian")
+    fail_unless(label, (str(block.lhs.numerator), str(block.lhs.denominator)) == ("h_t", "h_{t-1}"), f"{block.lhs} is not dh_t/dh_(t-1)")
+    rng = np.random.default_rng(19)
+    for d in SIZES:
+        m = 1
+        h_prev = _vector("h", d)
+        x = sp.ImmutableMatrix(m, 1, lambda i, _: sp.Rational(int(rng.integers(-9, 10)), 4))  # not differentiated: a number
+        W = {g: _integers(rng, d, d) for g in "zru"}
+        U = {g: _integers(rng, d, m) for g in "zru"}
+        b = {g: _integers(rng, d, 1) for g in "zru"}
+        z_t = _sigmoid(W["z"] * h_prev + U["z"] * x + b["z"])
+        r_t = _sigmoid(W["r"] * h_prev + U["r"] * x + b["r"])
+        u_t = sp.ImmutableMatrix((W["u"] * r_t.multiply_elementwise(h_prev) + U["u"] * x + b["u"]).applyfunc(sp.tanh))
+        h_t = sp.ImmutableMatrix((sp.ones(d, 1) - z_t).multiply_elementwise(h_prev) + z_t.multiply_elementwise(u_t))
+        jacobian = GraphJacobian(list(h_prev)).jacobian(list(h_t))
+        values = {"z_t": z_t, "r_t": r_t, "u_t": u_t, "h_{t-1}": h_prev, "W_z": W["z"], "W_r": W["r"], "W_u": W["u"]}
+        point = {v: sp.Rational(int(rng.integers(-9, 10)), 4) for v in h_prev}
+        jacobian = sp.ImmutableMatrix(jacobian.xreplace(point))
+        values = {name: sp.ImmutableMatrix(value.xreplace(point)) for name, value in values.items()}
+        unknown = sorted(s.name for s in block.rhs.atoms(sp.MatrixSymbol) if s.name not in values)
+        fail_unless(label, not unknown, f"{block.rhs} names {unknown}, which the step does not define")
+        printed = _explicit(block.rhs, {s.name: values[s.name] for s in block.rhs.atoms(sp.MatrixSymbol)}, d, label)
+        tally.require(printed.shape == jacobian.shape, f"d = {d}: the printed side is {printed.shape}")
+        for i in range(d):
+            for j in range(d):
+                tally.require(sp.cancel(_rational(printed[i, j] - jacobian[i, j])) == 0, f"d = {d}: {block} fails in entry ({i + 1}, {j + 1})")
+    return CheckResult(
+        label,
+        (
+            "an explicit GRU step (weights and biases seeded nonzero integers), differentiated on its expression graph with "
+            "the state as symbols; then both sides at seeded rational states and input, entry by entry, each exp and tanh "
+            "application an indeterminate: exact equality",
+        ),
+        ("every ", sp.Symbol("d"), " in ", sp.FiniteSet(*SIZES), ", one input; seeded integer weights, rational states"),
+        tally.count,
+        summary=("exactly, against the Jacobian of an explicit GRU step at rational points, on ", sp.Le(sp.Symbol("d"), max(SIZES))),
+    )
+
+
+CHECKS = {"lstm": check_lstm, "gru": check_gru}
