@@ -60,3 +60,39 @@ def test_the_numbers_alone_catch_a_bound_too_small(monkeypatch: pytest.MonkeyPat
     small = _with(bound=_bound(sp.Rational(1, 1000), NORM_LOSS, LARGEST, POWER, DENOMINATOR))
     with pytest.raises(derive.CheckFailed, match="the dropped terms exceed the bound"):
         derive.check_statement("truncation", small)
+
+
+def test_the_terms_sum_to_the_derivative_of_the_loss() -> None:
+    """The check's terms of statement 1 (ball arithmetic, from the chain) sum over every k to dL/dW_pq for L = g . s_T,
+    which central differences of the network itself give independently (to about 1e-9): the dropped sum the check
+    bounds is made of the right terms (steps, states, slopes and columns)."""
+    import numpy as np
+
+    from verify.enclose import ball_activation, precision, tight_chain
+    from verify.engine import run
+    from verify.numeric_checks import bptt_terms, networks
+
+    def loss(W: np.ndarray, net: object, g: np.ndarray) -> float:
+        pre = run(W, net.U, net.b, net.xs, net.s0, "tanh")  # type: ignore[attr-defined]
+        return float(g @ np.tanh(pre[-1]))
+
+    rng = np.random.default_rng(3)
+    checked = 0
+    for name, net in networks(("tanh",))[:6]:
+        d = net.W.shape[0]
+        p, q = int(rng.integers(d)), int(rng.integers(d))
+        g = rng.standard_normal(d)
+        chain, _, bits = tight_chain(net.W, net.U, net.b, net.xs, net.s0, name)
+        with precision(bits):
+            from flint import arb
+
+            terms, _ = bptt_terms(chain, ball_activation(name), net.s0, [arb(float(x)) for x in g], p, q)
+            total = float(sum(terms, arb(0)).mid())
+        h = 1e-6
+        up, down = net.W.copy(), net.W.copy()
+        up[p, q] += h
+        down[p, q] -= h
+        numeric = (loss(up, net, g) - loss(down, net, g)) / (2 * h)
+        assert abs(total - numeric) <= 1e-6 * max(1.0, abs(numeric)), (name, d, total, numeric)
+        checked += 1
+    assert checked == 6

@@ -34,7 +34,7 @@ from derive.errors import CheckFailed
 from derive.expressions import Chain, Conjunction, Extremum, Jacobian, Norm
 from derive.render import number
 
-from .enclose import BITS, Array, BallChain, ball_activation, ball_matrix, diagonal, norm_ball, precision, tight_chain
+from .enclose import BITS, Array, BallActivation, BallChain, ball_activation, ball_matrix, diagonal, norm_ball, precision, tight_chain
 
 Value = arb | arb_mat
 
@@ -981,6 +981,22 @@ def _geometric_tail(quotient: sp.Expr, rate: sp.Expr, first: sp.Expr, label: str
     fail_unless(label, sp.simplify(quotient - tail) == 0, f"the bound over its constant is {quotient}, not the tail sum_(n >= {first}) r^n = {tail}")
 
 
+def bptt_terms(chain: BallChain, act: BallActivation, s0: Array, g: list[arb], p: int, q: int) -> tuple[list[arb], list[arb]]:
+    """The terms of statement 1 for L = g . s_T and the entry W_pq (0-based p, q), k = 1 .. T, in balls from the chain:
+    g . (ds_T/ds_k)[:, p] times the one nonzero entry phi'(a_{k,p}) s_{k-1,q} of d+s_k/dW_pq; and those entries."""
+    T, d = len(chain.products), len(g)
+    states = [arb(float(x)) for x in np.asarray(s0).tolist()]
+    entries = []
+    for j in range(1, T + 1):
+        entries.append(act.slope(chain.pre[j - 1][p]) * states[q])
+        states = [act.phi(a) for a in chain.pre[j - 1]]
+    terms = []
+    for k in range(1, T + 1):
+        column = chain.jacobian(T, k)  # ds_T/ds_k; the immediate partial picks its column p
+        terms.append(sum((g[i] * column[i, p] for i in range(d)), arb(0)) * entries[k - 1])
+    return terms, entries
+
+
 def check_truncation(math: sp.Basic, context: CheckContext) -> CheckResult:
     """Truncated BPTT: the printed dropped terms (those of statement 1 with k <= t - tau), bounded by the printed right side.
 
@@ -1027,20 +1043,13 @@ def check_truncation(math: sp.Basic, context: CheckContext) -> CheckResult:
             gamma_ball = _number(derive_gamma(name).gamma, Scope(label, d))
             rates = Scope(label, d, scalars={st.gamma.name: partial(_constant, gamma_ball), st.lam.name: partial(_constant, lam)})
             gb = [arb(float(x)) for x in np.asarray(g).tolist()]
-            states = [arb(float(x)) for x in np.asarray(net.s0).tolist()]
-            entries = []  # the one nonzero entry of d+s_k/dW_pq, phi'(a_{k,p}) s_{k-1,q}, for k = 1 .. T
-            for j in range(1, T + 1):
-                entries.append(act.slope(chain.pre[j - 1][p_]) * states[q_])
-                states = [act.phi(a) for a in chain.pre[j - 1]]
+            per_term, entries = bptt_terms(chain, act, net.s0, gb, p_, q_)
             norm_g = sum((x * x for x in gb), arb(0)).sqrt()
             for length in range(1, T):
                 hi = int(sp.sympify(upper).subs({t: T, tau: length}))
                 if hi < 1:
                     continue
-                terms = arb(0)
-                for kk in range(1, hi + 1):
-                    column = chain.jacobian(T, kk)  # ds_T/ds_k; the immediate partial picks its column p
-                    terms += sum((gb[i] * column[i, p_] for i in range(d)), arb(0)) * entries[kk - 1]
+                terms = sum(per_term[:hi], arb(0))
                 largest = abs(entries[0])
                 for value in entries[1:hi]:
                     largest = arb.max(largest, abs(value))
