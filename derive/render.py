@@ -58,13 +58,14 @@ def _is_figure(label: str) -> bool:
     return label.startswith("fig-")
 
 
+def _kind(label: str) -> str:
+    """What a reference names in words: Section or Figure; "" for a statement, which is referred to by its number."""
+    return "Section" if _is_section(label) else "Figure" if _is_figure(label) else ""
+
+
 def _words(label: str, numbers: Mapping[str, int]) -> str:
     """A reference in plain text: Section 4, Figure 1, or a statement's equation number (6)."""
-    if _is_section(label):
-        return f"Section {numbers[label]}"
-    if _is_figure(label):
-        return f"Figure {numbers[label]}"
-    return f"({numbers[label]})"
+    return f"{_kind(label)} {numbers[label]}" if _kind(label) else f"({numbers[label]})"
 
 
 #: The default prefix of every LaTeX label (--label-prefix): \eqref{gp:bound}.
@@ -92,11 +93,10 @@ def tex_prose(items: Prose, prefix: str = LABEL_PREFIX, numbers: Mapping[str, in
         if isinstance(item, Ref) and numbers is not None:
             # slides and snippets have no sections or figures of their own: those are the report's
             words = _words(item.label, numbers)
-            return words.replace(" ", "~") + (" of the report" if _is_section(item.label) or _is_figure(item.label) else "")
+            return words.replace(" ", "~") + (" of the report" if _kind(item.label) else "")
         if isinstance(item, Ref):
-            if _is_section(item.label) or _is_figure(item.label):
-                return rf"{'Section' if _is_section(item.label) else 'Figure'}~\ref{{{prefix}{item.label}}}"
-            return rf"\eqref{{{prefix}{item.label}}}"
+            kind = _kind(item.label)
+            return rf"{kind}~\ref{{{prefix}{item.label}}}" if kind else rf"\eqref{{{prefix}{item.label}}}"
         return f"${latex(item, inline=True)}$"
 
     return _tied(items, [one(item) for item in items], "~")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -115,12 +116,18 @@ def render(fmt: str, activation: str = "tanh", dim: int = FIGURE_DIM, steps: int
     """The figure as the bytes of a ``fmt`` ("pdf" or "svg") file; the same arguments give the same bytes."""
     if fmt not in FORMATS:
         raise ConfigError("figure format", fmt, FORMATS)
+    lines = figure_lines(activation, dim, steps, seed)
+    return reproducible(lambda: _draw(lines, activation, dim), fmt)
+
+
+def reproducible(draw: Callable[[], Figure], fmt: str) -> bytes:
+    """The figure ``draw`` makes, saved as ``fmt`` with matplotlib's defaults (whatever the local matplotlibrc says), a
+    fixed SVG hash salt and no dated metadata: the same figure, the same bytes."""
     from matplotlib import rc_context, style
 
-    lines = figure_lines(activation, dim, steps, seed)
     buffer = io.BytesIO()
     with style.context("default"), rc_context({"svg.hashsalt": "gradproof", "svg.fonttype": "path", "font.size": 11}):
-        _draw(lines, activation, dim).savefig(buffer, format=fmt, metadata=METADATA[fmt])
+        draw().savefig(buffer, format=fmt, metadata=METADATA[fmt])
     return buffer.getvalue()
 
 

@@ -723,7 +723,7 @@ def _on_networks(label: str, links: list[tuple[sp.Basic, str, sp.Basic]], contex
 
 
 def check_sharper(math: sp.Basic, context: CheckContext) -> CheckResult:
-    """Statement 11: ||ds_t/ds_k||_2 <= prod_{j=k+1}^t max_i |phi'(a_{j,i})| lambda <= (gamma lambda)^(t-k), read and proved
+    """Statement 11: ||ds_t/ds_k||_2 <= lambda^(t-k) prod_{j=k+1}^t max_i |phi'(a_{j,i})| <= (gamma lambda)^(t-k), read and proved
     on statement 9's networks at every lag, from the enclosed pre-activations of each step; attained on W = lambda Q."""
     label = "sharper"
     tally, count, precisions = _on_networks(label, relations(math, label), context)

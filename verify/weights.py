@@ -19,7 +19,6 @@ top exponent (1/n) ln ||J_n ... J_1 q|| for n = 1 .. T.
 
 from __future__ import annotations
 
-import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,7 @@ from derive.errors import InputError
 
 from .activations import Array, numeric
 from .engine import chain_norms, run
-from .figure import METADATA
+from .figure import reproducible
 from .sweep import MAX_STEPS
 
 if TYPE_CHECKING:
@@ -272,12 +271,7 @@ def _marks(T: int) -> list[int]:
 
 def render(r: NetworkReport, fmt: str) -> bytes:
     """The figure: ln of the measured norm, the sharper bound and the bound against the lag; the same report, the same bytes."""
-    from matplotlib import rc_context, style
-
-    buffer = io.BytesIO()
-    with style.context("default"), rc_context({"svg.hashsalt": "gradproof", "svg.fonttype": "path", "font.size": 11}):
-        _draw(r).savefig(buffer, format=fmt, metadata=METADATA[fmt])
-    return buffer.getvalue()
+    return reproducible(lambda: _draw(r), fmt)
 
 
 def _draw(r: NetworkReport) -> Figure:

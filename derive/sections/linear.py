@@ -7,6 +7,7 @@ verify (``verify.numeric_checks.check_gelfand``).
 
 from __future__ import annotations
 
+import numpy as np
 import sympy as sp
 
 from ..checks import CheckContext, Tally, fail_unless
@@ -23,14 +24,16 @@ SIZES, LAGS, POWERS = (1, 2, 3), (1, 2, 3, 4), (1, 2, 3, 5)
 def build(context: BuildContext) -> Section:
     st, m = context.statements, context.model
     W, t, k = m.W, st.idx.t, st.idx.k
+    z = sp.Symbol(m.notation.variable)
+    slope = sp.diff(z, z)  # the identity's slope, everywhere: so also its largest
     intro = Paragraph(
         (
             "With the identity for ",
             m.phi,
             " the network is linear: every slope is ",
-            sp.Integer(1),
+            slope,
             ", ",
-            sp.Eq(st.gamma, 1),
+            sp.Eq(st.gamma, slope),
             ", and the chain is a power of ",
             W,
             ".",
@@ -45,7 +48,7 @@ def build(context: BuildContext) -> Section:
             "Every factor of ",
             context.ref("product"),
             " is ",
-            sp.Eq(sp.Symbol(r"\operatorname{diag}(\mathbf{1})" + f" {latex_name(W)}"), W, evaluate=False),
+            sp.Eq(sp.Symbol(r"\operatorname{diag}(\mathbf{1})" + f" {W.name}"), W, evaluate=False),
             ", and there are ",
             sp.Add(t, -k, evaluate=False),
             " of them.",
@@ -87,9 +90,9 @@ def build(context: BuildContext) -> Section:
         gelfand_math,
         (
             "If ",
-            sp.Eq(sp.Symbol(rf"{latex_name(W)} v"), sp.Symbol(r"\mu v"), evaluate=False),
+            sp.Eq(sp.Symbol(rf"{W.name} v"), sp.Symbol(r"\mu v"), evaluate=False),
             " then ",
-            sp.Eq(sp.Symbol(rf"{latex_name(W)}^n v"), sp.Symbol(r"\mu^n v"), evaluate=False),
+            sp.Eq(sp.Symbol(rf"{W.name}^n v"), sp.Symbol(r"\mu^n v"), evaluate=False),
             ", so ",
             sp.Le(sp.Symbol(r"\lvert \mu \rvert^n"), Norm(sp.MatPow(W, sp.Symbol("n")))),
             " for every eigenvalue ",
@@ -116,10 +119,6 @@ def build(context: BuildContext) -> Section:
         (gelfand_result, HORN_JOHNSON),
     )
     return Section(KEY, "The linear case", (intro, power, diagonal, gelfand))
-
-
-def latex_name(matrix: sp.MatrixSymbol) -> str:
-    return str(matrix.name)
 
 
 # -- the checks --------------------------------------------------------------------------------------------------
@@ -165,7 +164,7 @@ def check_linear_power(math: sp.Basic, context: CheckContext) -> CheckResult:
         label,
         (
             "the left side is the Jacobian of the unrolled linear map ",
-            sp.Symbol(rf"{m.notation.state}_j = {latex_name(W)} {m.notation.state}_{{j-1}} + c_j"),
+            sp.Symbol(rf"{m.notation.state}_j = {W.name} {m.notation.state}_{{j-1}} + c_j"),
             " (inputs and bias in ",
             sp.Symbol("c_j"),
             "), entry by entry; the right side is the printed power evaluated with ",
@@ -200,8 +199,6 @@ def check_diagonalised(math: sp.Basic, context: CheckContext) -> CheckResult:
     powers = [p for p in conclusion.lhs.atoms(sp.Symbol) if p != m.d]
     fail_unless(label, len(powers) == 1, f"the conclusion's power {conclusion.lhs} has no one exponent")
     n = powers[0]
-    import numpy as np
-
     rng = np.random.default_rng(13)
     for d in SIZES[1:]:
         Q = sp.ImmutableMatrix(d, d, lambda i, j: sp.Integer(int(rng.integers(-3, 4))) + (3 if i == j else 0))

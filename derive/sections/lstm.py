@@ -112,13 +112,26 @@ def _vector(name: str, d: int) -> sp.ImmutableMatrix:
     return sp.ImmutableMatrix(d, 1, lambda i, _: sp.Symbol(f"{name}{i + 1}"))
 
 
-def _matrix(name: str, rows: int, cols: int) -> sp.ImmutableMatrix:
-    return sp.ImmutableMatrix(rows, cols, lambda i, j: sp.Symbol(f"{name}{i + 1}{j + 1}"))
-
-
 def _integers(rng: np.random.Generator, rows: int, cols: int) -> sp.ImmutableMatrix:
     """A matrix of nonzero integers in [-3, 3], drawn from ``rng``."""
     return sp.ImmutableMatrix(rows, cols, lambda i, j: sp.Integer(int(rng.choice([-3, -2, -1, 1, 2, 3]))))
+
+
+def _rationals(rng: np.random.Generator, rows: int) -> sp.ImmutableMatrix:
+    """A column of quarters in [-9/4, 9/4], drawn from ``rng``: a seeded point."""
+    return sp.ImmutableMatrix(rows, 1, lambda i, _: sp.Rational(int(rng.integers(-9, 10)), 4))
+
+
+def _compare(label: str, block: sp.Eq, target: sp.ImmutableMatrix, values: dict[str, sp.ImmutableMatrix], d: int, tally: Tally) -> None:
+    """The printed right side of ``block``, its named matrices taken from ``values``, against ``target`` entry by entry,
+    each exp and tanh application an indeterminate."""
+    unknown = sorted(s.name for s in block.rhs.atoms(sp.MatrixSymbol) if s.name not in values)
+    fail_unless(label, not unknown, f"{block.rhs} names {unknown}, which the step does not define")
+    printed = _explicit(block.rhs, {s.name: values[s.name] for s in block.rhs.atoms(sp.MatrixSymbol)}, d, label)
+    tally.require(printed.shape == target.shape, f"d = {d}: {block.lhs} is {target.shape}, the printed side {printed.shape}")
+    for i in range(target.rows):
+        for j in range(target.cols):
+            tally.require(sp.cancel(_rational(printed[i, j] - target[i, j])) == 0, f"d = {d}: {block} fails in entry ({i + 1}, {j + 1})")
 
 
 def _sigmoid(v: sp.MatrixBase) -> sp.ImmutableMatrix:
@@ -169,7 +182,7 @@ def check_lstm(math: sp.Basic, context: CheckContext) -> CheckResult:
     for d in SIZES:
         m = 1
         h_prev, c_prev = _vector("h", d), _vector("c", d)
-        x = sp.ImmutableMatrix(m, 1, lambda i, _: sp.Rational(int(rng.integers(-9, 10)), 4))  # not differentiated: a number
+        x = _rationals(rng, m)  # not differentiated: a number
         W = {g: _integers(rng, d, d) for g in "fiog"}  # the instance's weights: small integers, distinct per gate
         U = {g: _integers(rng, d, m) for g in "fiog"}
         b = {g: _integers(rng, d, 1) for g in "fiog"}
@@ -193,21 +206,14 @@ def check_lstm(math: sp.Basic, context: CheckContext) -> CheckResult:
         }  # fmt: skip
         # Both sides at seeded rational states and input: each entry then a number in exp(.) and tanh(.) of rationals,
         # compared exactly with those applications as indeterminates.
-        point = {v: sp.Rational(int(rng.integers(-9, 10)), 4) for v in (*h_prev, *c_prev)}
+        point = dict(zip((*h_prev, *c_prev), _rationals(rng, 2 * d), strict=True))
         explicit = {key: sp.ImmutableMatrix(value.xreplace(point)) for key, value in explicit.items()}
         values = {name: sp.ImmutableMatrix(value.xreplace(point)) for name, value in values.items()}
         for block in math.args:
             fail_unless(label, isinstance(block, sp.Eq) and isinstance(block.lhs, Jacobian), f"{block} is not a Jacobian block")
             key = (str(block.lhs.numerator), str(block.lhs.denominator))
             fail_unless(label, key in explicit, f"{block.lhs} is not a block of the step (c_{{t-1}}, h_{{t-1}}) -> (c_t, h_t)")
-            unknown = sorted(s.name for s in block.rhs.atoms(sp.MatrixSymbol) if s.name not in values)
-            fail_unless(label, not unknown, f"{block.rhs} names {unknown}, which the step does not define")
-            printed = _explicit(block.rhs, {s.name: values[s.name] for s in block.rhs.atoms(sp.MatrixSymbol)}, d, label)
-            target = explicit[key]
-            tally.require(printed.shape == target.shape, f"d = {d}: {block.lhs} is {target.shape}, the printed side {printed.shape}")
-            for i in range(target.rows):
-                for j in range(target.cols):
-                    tally.require(sp.cancel(_rational(printed[i, j] - target[i, j])) == 0, f"d = {d}: {block} fails in entry ({i + 1}, {j + 1})")
+            _compare(label, block, explicit[key], values, d, tally)
     return CheckResult(
         label,
         (
@@ -237,7 +243,7 @@ def check_gru(math: sp.Basic, context: CheckContext) -> CheckResult:
     for d in SIZES:
         m = 1
         h_prev = _vector("h", d)
-        x = sp.ImmutableMatrix(m, 1, lambda i, _: sp.Rational(int(rng.integers(-9, 10)), 4))  # not differentiated: a number
+        x = _rationals(rng, m)  # not differentiated: a number
         W = {g: _integers(rng, d, d) for g in "zru"}
         U = {g: _integers(rng, d, m) for g in "zru"}
         b = {g: _integers(rng, d, 1) for g in "zru"}
@@ -247,16 +253,10 @@ def check_gru(math: sp.Basic, context: CheckContext) -> CheckResult:
         h_t = sp.ImmutableMatrix((sp.ones(d, 1) - z_t).multiply_elementwise(h_prev) + z_t.multiply_elementwise(u_t))
         jacobian = GraphJacobian(list(h_prev)).jacobian(list(h_t))
         values = {"z_t": z_t, "r_t": r_t, "u_t": u_t, "h_{t-1}": h_prev, "W_z": W["z"], "W_r": W["r"], "W_u": W["u"]}
-        point = {v: sp.Rational(int(rng.integers(-9, 10)), 4) for v in h_prev}
+        point = dict(zip(h_prev, _rationals(rng, d), strict=True))
         jacobian = sp.ImmutableMatrix(jacobian.xreplace(point))
         values = {name: sp.ImmutableMatrix(value.xreplace(point)) for name, value in values.items()}
-        unknown = sorted(s.name for s in block.rhs.atoms(sp.MatrixSymbol) if s.name not in values)
-        fail_unless(label, not unknown, f"{block.rhs} names {unknown}, which the step does not define")
-        printed = _explicit(block.rhs, {s.name: values[s.name] for s in block.rhs.atoms(sp.MatrixSymbol)}, d, label)
-        tally.require(printed.shape == jacobian.shape, f"d = {d}: the printed side is {printed.shape}")
-        for i in range(d):
-            for j in range(d):
-                tally.require(sp.cancel(_rational(printed[i, j] - jacobian[i, j])) == 0, f"d = {d}: {block} fails in entry ({i + 1}, {j + 1})")
+        _compare(label, block, jacobian, values, d, tally)
     return CheckResult(
         label,
         (
