@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .activations import ACTIVATIONS
+from .activations import ACTIVATIONS, DEFAULT_ACTIVATIONS
 from .command import EXIT_OK, EXIT_STALE, Parser, Streams, epilog, integer, run
 from .config import DEFAULT_SECTIONS, MAX_DIM, MAX_LAG, Config
 from .errors import ConfigError
@@ -36,7 +36,7 @@ def parser(prog: str = "python -m derive") -> argparse.ArgumentParser:
         "--activation",
         action="append",
         metavar="NAME",
-        help=f"activation to cover, repeatable (default: all of {', '.join(ACTIVATIONS)})",
+        help=f"activation to cover, repeatable (default: {' and '.join(DEFAULT_ACTIVATIONS)}; --list-activations lists all)",
     )
     p.add_argument(
         "--sections",
@@ -91,7 +91,7 @@ def body(options: argparse.Namespace, streams: Streams) -> int:
         raise ConfigError("--notation", options.notation, [*PRESETS, "a TOML file of a course's own (see the README)"])
     chosen = options.notation if options.notation in PRESETS else from_toml(Path(options.notation))
     # Validated before verify is loaded:
-    config = Config(dim=options.dim, lag=options.lag, activations=tuple(options.activation or ACTIVATIONS), notation=chosen)
+    config = Config(dim=options.dim, lag=options.lag, activations=tuple(options.activation or DEFAULT_ACTIVATIONS), notation=chosen)
     config = dataclasses.replace(config, sections=known_sections(sections))
     if options.pdf and not options.check:
         require_tex()  # before any work: the one line says what to install
@@ -117,15 +117,35 @@ def body(options: argparse.Namespace, streams: Streams) -> int:
     return EXIT_OK
 
 
+def _where(interval: object) -> str:
+    """An open interval of z as a reader writes it: every z, z > 0, -1 < z < 1."""
+    a, b = interval.start, interval.end  # type: ignore[attr-defined]
+    if a.is_infinite and b.is_infinite:
+        return "every z"
+    if a.is_infinite:
+        return f"z < {b}"
+    return f"z > {a}" if b.is_infinite else f"{a} < z < {b}"
+
+
 def activation_table() -> str:
-    """One line per registered activation: its name, what it is, gamma = sup |phi'| as derived, and where it is attained."""
+    """One line per registered activation: its name, what it is, gamma = sup |phi'| as derived, where it is attained, its kinks."""
+    import sympy as sp
+
     from .activations import derive_gamma
 
     rows = []
     for name, act in ACTIVATIONS.items():
         g = derive_gamma(name)
-        where = f"attained at z = {g.argmax}" if g.argmax is not None else "not attained (a limit)"
-        rows.append((name, act.title, f"gamma = {g.gamma} ~ {float(g.gamma):.10g}", where))
+        if g.exact:
+            value = f"gamma = {g.gamma} ~ {float(g.gamma):.10g}" if not g.gamma.is_Rational else f"gamma = {g.gamma}"
+        else:
+            root = max(g.roots, key=lambda r: abs(r.value_lo + r.value_hi))  # the root where |phi'| is largest
+            value = f"gamma = {root.slope_form.subs(g.variable, sp.Symbol('z*'))} ~ {float(g.gamma):.10g}, z* the root of {root.equation.lhs} = 0"
+        places = [_where(p) if isinstance(p, sp.Interval) else f"z = {p if g.exact else format(float(p), '.10g')}" for p in g.attaining()]
+        where = f"attained at {' and '.join(places)}" if places else "not attained (a limit)"
+        kinks = "; ".join(f"kink at {k.point}: slopes {k.left} and {k.right}, {k.value} used there" for k in g.kinks)
+        notes = "; ".join(part for part in (kinks, act.note) if part)
+        rows.append((name, act.title, value, where + (f" ({notes})" if notes else "")))
     widths = [max(len(row[n]) for row in rows) for n in range(3)]
     return "\n".join(f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:<{widths[2]}}  {d}" for a, b, c, d in rows)
 

@@ -20,7 +20,7 @@ from fractions import Fraction
 import sympy as sp
 from flint import arb, ctx, fmpq
 
-from .activations import Activation
+from .activations import Activation, piecewise_form
 from .errors import GradproofError
 
 #: Working precision of the balls, in bits: far above the 1e-15 relative width asked of the enclosure.
@@ -31,6 +31,8 @@ REL_TOL = sp.Rational(1, 10**15)
 
 #: The bounded part of the line is [-R, R]; the tails |z| >= R get a proved bound.
 RADIUS = 16
+#: R is doubled up to this where the supremum is approached at infinity and [-16, 16] leaves the enclosure wide.
+MAX_RADIUS = 64
 
 #: The enclosure also narrows the argmax set until its total length is at most this (2^-20, about 1e-6).
 ARGMAX_TOL = 2.0**-20
@@ -82,6 +84,7 @@ _UNARY: dict[type, Callable[[arb], arb]] = {
     sp.tanh: lambda x: x.tanh(),
     sp.log: lambda x: x.log(),
     sp.Abs: lambda x: abs(x),
+    sp.erf: lambda x: x.erf(),
 }
 
 
@@ -118,15 +121,70 @@ def _node(expr: sp.Expr, variable: sp.Symbol) -> BallFunction:
         return lambda x: _fold(parts, x, lambda a, b: a * b)
     if isinstance(expr, sp.Pow):
         base, exponent = expr.args
+        if exponent.is_Rational and exponent.q == 2:  # a power of a square root: arb's sqrt, NaN (never a bound) below 0
+            root, p = compile_ball(base, variable), int(exponent.p)
+            return lambda x: _power(root(x).sqrt(), p)
         if not exponent.is_Integer:
             raise ValueError(f"no ball power with the exponent {exponent} in {expr}")
         inner, n = compile_ball(base, variable), int(exponent)
         return lambda x: _power(inner(x), n)
+    if isinstance(expr, sp.Piecewise):
+        return _piecewise(expr, variable)
     function = _UNARY.get(type(expr)) if len(expr.args) == 1 else None
     if function is None:
         raise ValueError(f"no ball arithmetic for {type(expr).__name__} in {expr}")
     inner = compile_ball(expr.args[0], variable)
     return lambda x: function(inner(x))
+
+
+def _piecewise(expr: sp.Piecewise, variable: sp.Symbol) -> BallFunction:
+    """A Piecewise of one variable: on a ball, the union of each branch evaluated on the part of the ball where it holds.
+
+    A branch holds where its condition does and no earlier one's; each part is closed (a conservative hull at the ends).
+    """
+    branches: list[tuple[BallFunction, list[tuple[sp.Expr, sp.Expr]]]] = []
+    covered: sp.Set = sp.S.EmptySet
+    for branch, condition in expr.args:
+        where = (sp.S.Reals if condition is sp.true else condition.as_set()).intersect(sp.S.Reals) - covered
+        covered = covered | where
+        parts = []
+        for part in where.args if isinstance(where, sp.Union) else (where,):
+            if isinstance(part, sp.Interval):
+                parts.append((part.start, part.end))
+            elif isinstance(part, sp.FiniteSet):
+                parts += [(p, p) for p in part]
+            elif part is not sp.S.EmptySet:
+                raise ValueError(f"no ball arithmetic for the branch condition {condition} in {expr}")
+        branches.append((compile_ball(branch, variable), parts))
+
+    def values(x: arb) -> list[arb]:
+        return [function(sub) for function, parts in branches for start, end in parts if (sub := _clip(x, start, end)) is not None]
+
+    def evaluate(x: arb) -> arb:
+        found = values(x)
+        if not found:
+            return arb.nan()
+        result = found[0]
+        for value in found[1:]:
+            result = result.union(value)
+        return result
+
+    evaluate.branch_values = values  # type: ignore[attr-defined]  # for exact upper bounds: a union's radius is rounded
+    return evaluate
+
+
+def _clip(x: arb, start: sp.Expr, end: sp.Expr) -> arb | None:
+    """The ball x intersected with the closed interval [start, end] (ends rational or infinite), or None where they are apart."""
+    low, high = x.lower(), x.upper()
+    if start.is_finite and bool(high < _arb(start)):
+        return None
+    if end.is_finite and bool(low > _arb(end)):
+        return None
+    if start.is_finite:
+        low = low.max(_arb(start))
+    if end.is_finite:
+        high = high.min(_arb(end))
+    return low.union(high)
 
 
 def _fold(parts: list[BallFunction], x: arb, op: Callable[[arb, arb], arb]) -> arb:
@@ -157,6 +215,26 @@ def _largest(values: list[arb], default: arb) -> arb:
 def _upper(x: arb) -> arb:
     """An exact upper bound of |x| (+inf if x is not finite: a NaN is never a bound)."""
     return x.abs_upper() if x.is_finite() else arb.pos_inf()
+
+
+def lower_abs(function: BallFunction, x: arb) -> arb:
+    """An exact lower bound of |function| on the ball x; for a Piecewise, the smallest of its branches' (0 where unknown)."""
+    branch_values = getattr(function, "branch_values", None)
+    found = branch_values(x) if branch_values is not None else [function(x)]
+    lows = [v.abs_lower() if v.is_finite() else arb(0) for v in found]
+    result = lows[0] if lows else arb(0)
+    for low in lows[1:]:
+        result = result.min(low)
+    return result
+
+
+def upper_abs(function: BallFunction, x: arb) -> arb:
+    """An exact upper bound of |function| on the ball x; for a Piecewise, the largest of its branches' (no rounded union)."""
+    branch_values = getattr(function, "branch_values", None)
+    if branch_values is None:
+        return _upper(function(x))
+    found = branch_values(x)
+    return _largest([_upper(v) for v in found], arb(0)) if found else arb.pos_inf()
 
 
 # -- the enclosure ----------------------------------------------------------------------------------
@@ -210,9 +288,28 @@ def _ball_in(ball: arb, interval: sp.Interval) -> bool:
 
 
 def derivatives(act: Activation, z: sp.Symbol) -> tuple[sp.Expr, sp.Expr]:
-    """(phi', phi''): SymPy's derivatives of the registry's formula, the functions the enclosure bounds."""
-    first = sp.diff(act.expression(z), z)
-    return first, sp.diff(first, z)
+    """(phi', phi''): SymPy's derivatives of the registry's formula (max, min and |.| as a Piecewise), the functions the enclosure bounds."""
+    first = sp.diff(piecewise_form(act.expression(z)), z)
+    return first, _factored(sp.diff(first, z))
+
+
+def _factored(expr: sp.Expr) -> sp.Expr:
+    """expr factored (branch by branch in a Piecewise): softplus'' as e^z / (1 + e^z)^2, not a difference of two terms near 1
+    that balls cannot cancel."""
+    if isinstance(expr, sp.Piecewise):
+        return sp.Piecewise(*((_factored(branch), condition) for branch, condition in expr.args))
+    return sp.factor(expr)
+
+
+def breakpoints(first: sp.Expr) -> tuple[float, ...]:
+    """The finite ends of the branches of a Piecewise phi' (where it may jump, so the mean-value form does not hold across)."""
+    points: set[float] = set()
+    for piecewise in first.atoms(sp.Piecewise):
+        for _, condition in piecewise.args:
+            if condition is not sp.true:
+                where = condition.as_set()
+                points |= {float(p) for p in where.boundary if p.is_finite}
+    return tuple(sorted(points))
 
 
 @dataclass(frozen=True)
@@ -237,45 +334,69 @@ def enclose_gamma(act: Activation, radius: int = RADIUS, rel_tol: sp.Rational = 
     """Enclose sup_z |phi'(z)| by branch and bound on [-R, R] and a proved bound on |z| >= R, in ball arithmetic.
 
     Bisection stops when hi - lo <= rel_tol * lo and the surviving boxes (the argmax set) total at most ARGMAX_TOL,
-    or when ``budget`` boxes have been evaluated; the result is rigorous either way, only wider.
+    or when ``budget`` boxes have been evaluated; the result is rigorous either way, only wider. Where it is still wide
+    because the tails reach above lo (a supremum approached at infinity: softplus), R is doubled, up to MAX_RADIUS.
     """
     z = sp.Symbol("z", real=True)
     first, second = derivatives(act, z)
     with precision(BITS):
         slope, curvature = compile_ball(first, z), compile_ball(second, z)
-        tail = _tail_bound(first, z, radius)
-        lo, survivors, evaluated = _branch_and_bound(slope, curvature, radius, _arb(rel_tol), budget)
-        hi = _largest([u for _, u in survivors], tail)
+        while True:
+            tail = _tail_bound(first, z, radius)
+            lo, survivors, evaluated = _branch_and_bound(slope, curvature, radius, _arb(rel_tol), budget, breakpoints(first))
+            hi = _largest([u for _, u in survivors], tail)
+            if hi - lo <= _arb(rel_tol) * lo or tail < lo or not tail.is_finite() or 2 * radius > MAX_RADIUS:
+                break
+            radius *= 2
         intervals = _merged([box for box, _ in survivors])
         if not tail < lo:
             intervals += [sp.Interval(-sp.oo, -radius), sp.Interval(radius, sp.oo)]
         return GammaEnclosure(act.name, sp.Rational(_rational(lo)), _rational(hi), tuple(intervals), sp.Integer(radius), evaluated, _rational(tail))
 
 
-def _branch_and_bound(slope: BallFunction, curvature: BallFunction, radius: int, rel_tol: arb, budget: int) -> tuple[arb, list[tuple[_Box, arb]], int]:
-    """Bisect [-R, R] level by level, keeping the boxes whose upper bound on |phi'| reaches the best lower bound lo."""
+def _branch_and_bound(
+    slope: BallFunction, curvature: BallFunction, radius: int, rel_tol: arb, budget: int, jumps: tuple[float, ...] = ()
+) -> tuple[arb, list[tuple[_Box, arb]], int]:
+    """Bisect [-R, R] level by level, keeping the boxes whose upper bound on |phi'| reaches the best lower bound lo.
+
+    ``jumps``: points where phi' may jump; a box holding one is bounded by the plain ball value alone. Where |phi'| is constant
+    to within the tolerance on a box (a slope constant on an interval: ReLU's 1) that box is not narrowed further.
+    """
     boxes, lo, evaluated = [_Box(-float(radius), float(radius))], arb(0), 0
+    settled: list[tuple[_Box, arb]] = []  # boxes where |phi'| is constant to within the tolerance: not bisected again
     while True:
         bounded = []
         for box in boxes:
-            value, upper = _bounds(slope, curvature, box)
+            value, upper = _bounds(slope, curvature, box, any(box.low <= p <= box.high for p in jumps))
             lo = lo.max(value)
             bounded.append((box, upper))
         evaluated += len(boxes)
+        settled = [(box, upper) for box, upper in settled if not upper < lo]
         survivors = [(box, upper) for box, upper in bounded if not upper < lo]
-        hi = _largest([u for _, u in survivors], lo)
-        narrow = hi - lo <= rel_tol * lo and sum(box.high - box.low for box, _ in survivors) <= ARGMAX_TOL
-        if narrow or evaluated + 2 * len(survivors) > budget:
-            return lo, survivors, evaluated
-        boxes = [half for box, _ in survivors for half in box.halves()]
+        # A box where |phi'| is constant to within the tolerance (a linear piece) is all argmax: bisecting it gains nothing.
+        flat = [bool(upper - _floor(slope, box) <= rel_tol * lo / 2) for box, upper in survivors]
+        open_ = [pair for pair, level in zip(survivors, flat, strict=True) if not level]
+        settled += [pair for pair, level in zip(survivors, flat, strict=True) if level]
+        hi = _largest([u for _, u in open_ + settled], lo)
+        narrow = hi - lo <= rel_tol * lo and sum(box.high - box.low for box, _ in open_) <= ARGMAX_TOL
+        if narrow or evaluated + 2 * len(open_) > budget:
+            return lo, open_ + settled, evaluated
+        boxes = [half for box, _ in open_ for half in box.halves()]
 
 
-def _bounds(slope: BallFunction, curvature: BallFunction, box: _Box) -> tuple[arb, arb]:
-    """(a proved lower bound of |phi'(m)| at the midpoint m, a proved upper bound of |phi'| on the box)."""
+def _floor(slope: BallFunction, box: _Box) -> arb:
+    """A proved lower bound of |phi'| on the whole box."""
+    return lower_abs(slope, box.ball())
+
+
+def _bounds(slope: BallFunction, curvature: BallFunction, box: _Box, jump: bool = False) -> tuple[arb, arb]:
+    """(a proved lower bound of |phi'(m)| at the midpoint m, a proved upper bound of |phi'| on the box); no mean-value form across a ``jump``."""
     m = arb(box.mid())
     at_mid = slope(m)
     lower = at_mid.abs_lower() if at_mid.is_finite() else arb(0)
-    plain = _upper(slope(box.ball()))
+    plain = upper_abs(slope, box.ball())
+    if jump:
+        return lower, plain
     mean_value = _upper(at_mid + curvature(box.ball()) * (box.ball() - m))
     return lower, plain.min(mean_value)
 
@@ -301,11 +422,122 @@ def tail_form(first: sp.Expr, z: sp.Symbol, side: int) -> tuple[sp.Symbol, sp.Ex
 
 
 def _tail_bound(first: sp.Expr, z: sp.Symbol, radius: int) -> arb:
-    """A proved upper bound of |phi'(z)| on |z| >= R: the rational form in t evaluated on the ball [0, e^{-R}]."""
+    """A proved upper bound of |phi'(z)| on |z| >= R, the larger of the two sides' (``tail_upper``)."""
+    return tail_upper(first, z, 1, radius).max(tail_upper(first, z, -1, radius))
+
+
+def tail_upper(expr: sp.Expr, z: sp.Symbol, side: int, radius: int) -> arb:
+    """A proved upper bound of |expr| on side * z >= R (at BITS precision, set by the caller).
+
+    Where expr is a rational function of t = e^{-|z|} there, that form is evaluated on the ball [0, e^{-R}]
+    (``tail_form``); otherwise each term of its numerator and denominator is bounded on its own (``_term_tail``).
+    """
+    branch = _tail_branch(expr, z, side, radius)
+    try:
+        t, form = tail_form(branch, z, side)
+    except GradproofError:
+        return _term_tail(branch, z, side, radius)
     edge = arb(-radius).exp().upper()
-    t_ball = arb(0).union(edge)
-    bounds = []
-    for side in (1, -1):
-        t, form = tail_form(first, z, side)
-        bounds.append(_upper(compile_ball(form, t)(t_ball)))
-    return bounds[0].max(bounds[1])
+    return _upper(compile_ball(form, t)(arb(0).union(edge)))
+
+
+def _tail_branch(expr: sp.Expr, z: sp.Symbol, side: int, radius: int) -> sp.Expr:
+    """The branch of a Piecewise that holds on all of side * z >= R (the expression itself if it is not one)."""
+    if not isinstance(expr, sp.Piecewise):
+        return expr
+    tail = sp.Interval(radius, sp.oo) if side > 0 else sp.Interval(-sp.oo, -radius)
+    covered: sp.Set = sp.S.EmptySet
+    for branch, condition in expr.args:
+        where = (sp.S.Reals if condition is sp.true else condition.as_set()).intersect(sp.S.Reals) - covered
+        covered = covered | where
+        if tail.is_subset(where):
+            return branch
+        if where.intersect(tail) != sp.S.EmptySet:
+            break
+    raise GradproofError(f"no proved tail bound: {expr} changes branch beyond |z| >= {radius}")
+
+
+@dataclass(frozen=True)
+class _Term:
+    """c y^k e^{g1 y + g2 y^2} erf(.)^n, one term of a numerator or denominator on the tail, y = |z| >= R."""
+
+    c: sp.Expr
+    k: int
+    g1: sp.Expr
+    g2: sp.Expr
+    erfs: int
+
+
+def _terms(polynomial: sp.Expr, y: sp.Symbol) -> list[_Term]:
+    terms = []
+    for term in sp.Add.make_args(sp.expand(sp.powsimp(sp.expand(polynomial), combine="exp"))):
+        c, k, g1, g2, erfs = sp.S.One, 0, sp.S.Zero, sp.S.Zero, 0
+        for factor in sp.Mul.make_args(term):
+            base, exponent = (factor, sp.S.One) if isinstance(factor, sp.exp) else factor.as_base_exp()
+            if not factor.has(y):
+                c *= factor
+            elif base == y and exponent.is_Integer:
+                k += int(exponent)
+            elif isinstance(base, sp.exp) and exponent.is_Integer:
+                argument = sp.Poly(sp.expand(base.args[0] * exponent), y)
+                if argument.degree() > 2 or any(coefficient.has(y) or not coefficient.is_number for coefficient in argument.all_coeffs()):
+                    raise GradproofError(f"no proved tail bound: the exponential {factor} is not e^(a + b y + c y^2)")
+                coefficients = argument.all_coeffs()[::-1] + [sp.S.Zero] * 2
+                c *= sp.exp(coefficients[0])
+                g1, g2 = g1 + coefficients[1], g2 + coefficients[2]
+            elif isinstance(base, sp.erf) and exponent.is_Integer and int(exponent) > 0:
+                erfs += int(exponent)  # |erf| <= 1 on the reals
+            else:
+                raise GradproofError(f"no proved tail bound: the factor {factor} is not a power of |z|, an exponential or erf")
+        terms.append(_Term(c, k, g1, g2, erfs))
+    return terms
+
+
+def _term_tail(expr: sp.Expr, z: sp.Symbol, side: int, radius: int) -> arb:
+    """|expr| <= N / D on side * z >= R, with y = |z|, from bounds on each term c y^k e^{g1 y + g2 y^2} erf(.)^n of N and D.
+
+    The numerator and denominator are first multiplied by e^{-(a y + b y^2)} (the denominator's fastest growth) and
+    divided by y^K (K the highest power of y left without a decaying factor). A term with a decaying factor then falls on
+    y >= R (its log has derivative k / y + g1 + 2 g2 y < 0 there, checked), so it lies in [0, R^k e^{g1 R + g2 R^2}]
+    times |c|; a plain y^k with k <= 0 lies in (0, R^k]; |erf| <= 1. N is bounded above by the sum of the terms' bounds,
+    and D below by its constant term minus the rest; a term that grows, or a denominator that may vanish, is refused.
+    """
+    y = sp.Symbol("y", positive=True)
+    numerator, denominator = sp.fraction(sp.together(expr.subs(z, side * y).rewrite(sp.exp)))
+    top, bottom = _terms(numerator, y), _terms(denominator, y)
+    g2, g1 = max([(sp.S.Zero, sp.S.Zero)] + [(t.g2, t.g1) for t in bottom], key=lambda g: (float(g[0]), float(g[1])))
+    shifted = [[_Term(t.c, t.k, t.g1 - g1, t.g2 - g2, t.erfs) for t in part] for part in (top, bottom)]
+    plain = [t.k for part in shifted for t in part if t.g1 == 0 and t.g2 == 0]
+    K = max(plain, default=0)
+    top, bottom = ([_Term(t.c, t.k - K, t.g1, t.g2, t.erfs) for t in part] for part in shifted)
+    R = arb(radius)
+
+    def bounds(term: _Term) -> tuple[arb, arb]:
+        """(lower, upper) bounds of y^k e^{g1 y + g2 y^2} on y >= R (the erf factors taken as at most 1 in size)."""
+        if term.g1 == 0 and term.g2 == 0:
+            if term.k > 0:
+                raise GradproofError(f"no proved tail bound: {expr} grows like |z|^{term.k}")
+            upper = _power(R, term.k)
+            return (arb(1) if term.k == 0 and term.erfs == 0 else arb(0)), upper
+        if term.g1 > 0 or term.g2 > 0:
+            raise GradproofError(f"no proved tail bound: {expr} has a growing exponential")
+        g1, g2 = compile_ball(term.g1, y)(arb(0)), compile_ball(term.g2, y)(arb(0))
+        if not bool(arb(max(term.k, 0)) / R < -g1 - 2 * g2 * R):
+            raise GradproofError(f"no proved tail bound: y^{term.k} e^({term.g1} y + {term.g2} y^2) is not falling for y >= {radius}")
+        return arb(0), _upper(_power(R, term.k) * (g1 * R + g2 * R * R).exp())
+
+    def size(term: _Term) -> arb:
+        return _upper(compile_ball(term.c, y)(arb(0)))
+
+    upper = arb(0)
+    for term in top:
+        upper += size(term) * bounds(term)[1]
+    for sign in (1, -1):  # D bounded away from 0 from above (D > 0) or below (D < 0)
+        lower = arb(0)
+        for term in bottom:
+            c = compile_ball(sign * term.c, y)(arb(0))
+            low, high = bounds(term)
+            lower += c * low if bool(c > 0) and term.erfs == 0 else -size(term) * high
+        if bool(lower > 0):
+            return _upper(upper / lower.lower())
+    raise GradproofError(f"no proved tail bound: the denominator of {expr} is not bounded away from 0 for |z| >= {radius}")

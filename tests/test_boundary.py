@@ -50,7 +50,7 @@ def test_integers_of_any_kind_and_lists_are_accepted_as_what_they_mean() -> None
         (lambda: derive.statement("x"), "label: 'x'"),
         (lambda: derive.statement("weight", config=3), "config: 3"),
         (lambda: derive.check_statement("weight", "W"), "math: 'W' is not allowed (allowed: a SymPy expression"),
-        (lambda: derive.gamma("relu"), "'relu' is not allowed (allowed: sigmoid, tanh)"),
+        (lambda: derive.gamma("swish2"), "'swish2' is not allowed (allowed: elu, gelu, hard_sigmoid"),
     ],
 )
 def test_the_public_functions_refuse_bad_arguments_by_name(call: object, needle: str) -> None:
@@ -89,8 +89,8 @@ def test_the_engine_refuses_bad_arrays_by_name(call: object, needle: str) -> Non
 
 
 def test_the_engine_refuses_an_unknown_activation() -> None:
-    with pytest.raises(ConfigError, match="'relu' is not allowed"):
-        chain_norms(*_net(), activation="relu")
+    with pytest.raises(ConfigError, match="'swish2' is not allowed"):
+        chain_norms(*_net(), activation="swish2")
 
 
 @pytest.mark.parametrize(

@@ -65,13 +65,16 @@ def test_gamma_is_derived_exactly(name: str, value: sp.Expr, output: sp.Expr) ->
     assert not hasattr(g, "maximum_route")
 
 
-def test_the_registry_is_sigmoid_and_tanh() -> None:
-    assert sorted(ACTIVATIONS) == ["sigmoid", "tanh"]
+def test_the_registry_and_the_report_s_default() -> None:
+    assert list(ACTIVATIONS) == [
+        "sigmoid", "tanh", "identity", "relu", "leaky_relu", "elu", "softplus", "softsign", "hard_tanh", "hard_sigmoid", "silu", "gelu",
+    ]  # fmt: skip
+    assert derive.activations.DEFAULT_ACTIVATIONS == ("sigmoid", "tanh")
 
 
 def test_unknown_activation_names_the_allowed_ones() -> None:
-    with pytest.raises(derive.ConfigError, match="'relu'.*sigmoid, tanh"):
-        derive.activations.gamma("relu")
+    with pytest.raises(derive.ConfigError, match="'swish2'.*elu, gelu, hard_sigmoid"):
+        derive.activations.gamma("swish2")
 
 
 # -- the numeric route ------------------------------------------------------------------------------
@@ -285,6 +288,7 @@ def test_a_wrong_enclosure_is_caught_against_the_symbolic_value(monkeypatch: pyt
 def test_a_tail_bound_that_does_not_fall_below_lo_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
     """With R = 1 the proved bound e^{-1} on the sigmoid's tails is not below 1/4: the tails join the argmax set and the check refuses."""
     real = derive.interval.enclose_gamma
+    monkeypatch.setattr(derive.interval, "MAX_RADIUS", 1)  # no doubling of R: the tails stay above lo
     monkeypatch.setattr(derive.gamma_check, "enclose_gamma", lambda act: real(act, radius=1))
     e = real(ACTIVATIONS["sigmoid"], radius=1)
     assert any(interval.end == sp.oo for interval in e.argmax_intervals)
@@ -304,10 +308,11 @@ def test_a_budget_too_small_leaves_the_enclosure_wide_and_is_rejected(monkeypatc
 
 
 def test_an_activation_without_a_proved_tail_bound_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
-    """phi(z) = z e^{-z^2} has gamma = 1 at 0 by the symbolic route, but its slope is no rational function of e^{-|z|}: no tail bound, no check."""
-    monkeypatch.setitem(ACTIVATIONS, "gaussian-ridge", Activation("gaussian-ridge", "ridge", r"\rho", lambda z: z * sp.exp(-(z**2))))
-    assert derive_gamma("gaussian-ridge").gamma == 1
-    context = _context("gaussian-ridge")
+    """phi(z) = z / sqrt(1 + z^2) has gamma = 1 at 0 by the symbolic route, but its slope (1 + z^2)^(-3/2) is neither a
+    rational function of e^{-|z|} nor a sum of terms z^k e^(...) erf(...)^n over one: no tail bound, no check."""
+    monkeypatch.setitem(ACTIVATIONS, "isru", Activation("isru", "inverse square root unit", r"\rho", lambda z: z / sp.sqrt(1 + z**2)))
+    assert derive_gamma("isru").gamma == 1
+    context = _context("isru")
     with pytest.raises(CheckFailed, match="no rigorous enclosure .* no proved tail bound"):
         _check(_statements(context).gamma_statement, context)
 
@@ -334,23 +339,28 @@ def test_the_limit_of_the_absolute_slope(expr: object, at_minus: object, at_plus
 
 def test_every_activation_s_gamma_agrees_with_a_fine_grid() -> None:
     """gamma = sup |phi'| as derived, against an independent numeric maximum of |phi'| on a fine grid (to 1e-9): the
-    derivative by central differences of phi itself (mpmath, 50 digits), not SymPy's derivative."""
+    derivative by central differences of phi itself, not SymPy's derivative. A float pass over [-40, 40] (step 1e-3,
+    h = 1e-5: accurate to about 1e-9) finds the peak; mpmath at 50 digits (h = 1e-20) refines it on 2001 points around it.
+    On [-40, 40] a supremum approached at infinity (softplus: 1 - sigma(40) = 4e-18) is met to far below 1e-9."""
+    import math
+
     import mpmath
     import numpy as np
 
     from derive.activations import ACTIVATIONS, derive_gamma
 
-    mpmath.mp.dps = 50
+    z = sp.Symbol("z", real=True)
+    grid = np.linspace(-40, 40, 80001)
     for name, act in ACTIVATIONS.items():
         g = derive_gamma(name)
-        phi = sp.lambdify(g.variable, act.expression(g.variable), "mpmath")
-        h = mpmath.mpf(10) ** -20
-        grid = np.linspace(-20, 20, 40001)  # step 1e-3
-        slopes = [abs((phi(mpmath.mpf(z) + h) - phi(mpmath.mpf(z) - h)) / (2 * h)) for z in grid]
-        peak = int(np.argmax([float(s) for s in slopes]))
-        # refine around the grid's peak: a parabola's error at step 1e-3 is far below 1e-9 only near a smooth maximum
-        fine = np.linspace(grid[max(peak - 1, 0)], grid[min(peak + 1, len(grid) - 1)], 2001)
-        best = max(float(abs((phi(mpmath.mpf(z) + h) - phi(mpmath.mpf(z) - h)) / (2 * h))) for z in fine)
+        rough = sp.lambdify(z, act.expression(z), modules=[{"erf": np.vectorize(math.erf)}, "numpy"])
+        with np.errstate(over="ignore"):
+            peak = int(np.argmax(np.abs((rough(grid + 1e-5) - rough(grid - 1e-5)) / 2e-5)))
+        phi = sp.lambdify(z, act.expression(z), "mpmath")
+        with mpmath.workdps(50):
+            h = mpmath.mpf(10) ** -20
+            fine = np.linspace(grid[max(peak - 1, 0)], grid[min(peak + 1, len(grid) - 1)], 2001)
+            best = max(float(abs((phi(mpmath.mpf(x) + h) - phi(mpmath.mpf(x) - h)) / (2 * h))) for x in fine)
         assert abs(best - float(g.gamma)) <= 1e-9, (name, best, g.gamma)
 
 
@@ -362,4 +372,91 @@ def test_list_activations_prints_each_with_its_derived_gamma(capsys: pytest.Capt
     lines = capsys.readouterr().out.strip().splitlines()
     assert [line.split()[0] for line in lines] == list(ACTIVATIONS)
     for line, name in zip(lines, ACTIVATIONS, strict=True):
-        assert f"gamma = {derive_gamma(name).gamma} " in line and "attained at z = 0" in line
+        g = derive_gamma(name)
+        assert f"gamma = {g.gamma}" in line if g.gamma.is_Rational else f"{float(g.gamma):.10g}" in line
+        assert ("attained at" in line) if g.argmax is not None else ("not attained" in line)
+        assert all(f"kink at {k.point}: slopes {k.left} and {k.right}" in line for k in g.kinks)
+    assert "attained at z > 0 (kink at 0: slopes 0 and 1, 0 used there)" in lines[3]  # relu
+    assert "z* the root of z*exp(z) - z - 2*exp(z) - 2 = 0" in lines[10] and "attained at z = 2.399357281" in lines[10]  # silu
+
+
+# -- the whole registry: each gamma derived, where it is attained, and how kinks are treated -----------------------------
+
+ERF_GAMMA = (1 + sp.erf(1)) / 2 + sp.exp(-1) / sp.sqrt(sp.pi)
+
+
+@pytest.mark.parametrize(
+    ("name", "gamma", "argmax"),
+    [
+        ("identity", 1, 0),
+        ("relu", 1, 1),
+        ("leaky_relu", 1, 1),
+        ("elu", 1, 0),
+        ("softplus", 1, None),
+        ("softsign", 1, 0),
+        ("hard_tanh", 1, 0),
+        ("hard_sigmoid", sp.Rational(1, 6), 0),
+        ("gelu", ERF_GAMMA, sp.sqrt(2)),
+    ],
+)
+def test_each_gamma_is_derived_exactly_with_where_it_is_attained(name: str, gamma: sp.Expr, argmax: sp.Expr | None) -> None:
+    g = derive_gamma(name)
+    assert g.exact and sp.simplify(g.gamma - gamma) == 0
+    assert g.argmax == argmax and g.attained == (argmax is not None)
+
+
+def test_gelu_s_gamma_is_about_1_1289_at_sqrt_2() -> None:
+    assert float(derive_gamma("gelu").gamma) == pytest.approx(1.1289, abs=5e-5)
+
+
+def test_silu_s_gamma_is_enclosed_at_the_root_of_its_transcendental_equation() -> None:
+    """SiLU'' = 0 is (z - 2) e^z = z + 2: no closed form. Its root z* is isolated in balls, and gamma = (z* + 2)/4 there."""
+    import mpmath
+
+    g = derive_gamma("silu")
+    assert not g.exact and g.enclosure is not None
+    lo, hi = g.enclosure
+    z = g.variable
+    roots = [r for r in g.roots if r.lo > 0]
+    assert len(g.roots) == 2 and len(roots) == 1  # one root each side: the maximum of SiLU' and its minimum
+    root = roots[0]
+    assert sp.simplify(root.slope_form - (z / 4 + sp.Rational(1, 2))) == 0
+    with mpmath.workdps(40):
+        z_star = mpmath.findroot(lambda x: (x - 2) * mpmath.exp(x) - (x + 2), 2.4)
+        assert root.lo <= sp.Rational(str(z_star)) <= root.hi and float(root.hi - root.lo) < 1e-20
+        value = mpmath.mpf(1) / (1 + mpmath.exp(-z_star)) * (1 + z_star / (1 + mpmath.exp(z_star)))
+        assert lo <= sp.Rational(str(value)) <= hi and float(hi - lo) < 1e-25
+    assert float(g.gamma) == pytest.approx(1.0998393, abs=1e-7) and float(g.argmax) == pytest.approx(2.39936, abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("name", "kinks"),
+    [
+        ("relu", [(0, 0, 1, 0)]),
+        ("leaky_relu", [(0, sp.Rational(1, 100), 1, sp.Rational(1, 100))]),
+        ("hard_tanh", [(-1, 0, 1, 0), (1, 1, 0, 0)]),
+        ("hard_sigmoid", [(-3, 0, sp.Rational(1, 6), 0), (3, sp.Rational(1, 6), 0, 0)]),
+        ("elu", []),
+        ("softsign", []),
+    ],
+)
+def test_kinks_are_found_with_their_one_sided_slopes_and_the_value_used_there(name: str, kinks: list[tuple[int, ...]]) -> None:
+    """At a kink the one-sided slopes differ; the value used there (PyTorch's) lies between them, so it is at most gamma.
+    ELU (alpha = 1) and softsign join their pieces with equal slopes: differentiable there, no kink."""
+    g = derive_gamma(name)
+    assert [(k.point, k.left, k.right, k.value) for k in g.kinks] == kinks
+    for k in g.kinks:
+        assert min(k.left, k.right) <= k.value <= max(k.left, k.right) and abs(k.value) <= g.gamma
+
+
+def test_a_join_with_equal_slopes_is_differentiable_and_can_attain_gamma() -> None:
+    """softsign's pieces z/(1 - z) and z/(1 + z) meet at 0 with slope 1 from both sides: gamma = 1 is attained at 0,
+    not only approached. Taken as a kink instead (the mutation), the supremum would be a limit, never attained."""
+    g = derive_gamma("softsign")
+    assert g.smooth_points == (0,) and g.argmax == 0
+    assert all(piece.attained is None for piece in g.pieces)  # neither open piece reaches 1: only the join does
+
+
+def test_an_unbounded_slope_gives_an_infinite_gamma() -> None:
+    g = derive.activations.derive_gamma_of(Activation("square", "square", r"\phi", lambda z: z**2))
+    assert g.gamma == sp.oo and not g.finite and g.argmax is None

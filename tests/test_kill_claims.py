@@ -321,7 +321,7 @@ def test_the_diagonal_bound_is_attained_at_the_argmax(activation: str) -> None:
 def test_the_diagonal_check_rejects_a_gamma_below_the_largest_slope(monkeypatch: pytest.MonkeyPatch) -> None:
     """Break the math on purpose: tanh's slopes read against the sigmoid's gamma = 1/4 violate statement 7 at a = 0."""
     real = verify.claims.numeric
-    monkeypatch.setattr(verify.claims, "numeric", lambda name: SimpleNamespace(slope=real(name).slope, gamma=0.25))
+    monkeypatch.setattr(verify.claims, "numeric", lambda name: SimpleNamespace(slope=real(name).slope, gamma=0.25, log_slope_accuracy=8.0))
     assert not diagonal_norm_bounded(np.array([0.0, 2.0]), "tanh")
     assert diagonal_norm_bounded(np.array([3.0, 5.0]), "tanh")  # slopes 0.0099, 0.00018: below 1/4
 

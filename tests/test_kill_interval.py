@@ -80,9 +80,9 @@ def test_e_and_pi_evaluate_as_narrow_balls_around_themselves(constant: sp.Expr) 
     assert float(ball.rad()) < 1e-30
 
 
-@pytest.mark.parametrize(("expr", "reason"), [(sp.sqrt(X), "no ball power"), (sp.sin(X), "no ball arithmetic")])
+@pytest.mark.parametrize(("expr", "reason"), [(sp.cbrt(X), "no ball power"), (sp.sin(X), "no ball arithmetic")])
 def test_what_has_no_ball_form_is_refused_when_compiled(expr: sp.Expr, reason: str) -> None:
-    """sqrt and sin have no rule here: refused at once, before any value is computed (no x^0 = 1 for sqrt, no late crash)."""
+    """A cube root and sin have no rule here: refused at once, before any value is computed (no x^0 = 1, no late crash)."""
     with pytest.raises(ValueError, match=reason):
         compile_ball(expr, X)
 
@@ -121,14 +121,14 @@ def test_the_bisection_stops_as_soon_as_the_argmax_set_is_small_enough() -> None
 # -- the enclosure on activations that reach every branch ----------------------------------------------
 
 
-def test_a_constant_slope_makes_every_point_a_maximiser_and_uses_the_whole_budget() -> None:
+def test_a_constant_slope_makes_every_point_a_maximiser_at_once() -> None:
     """phi' = 1: lo = hi = 1, the tail bound equals lo, so the tails join the argmax set, which is then the whole line.
 
-    Every box survives, so level j evaluates 2^j boxes: with a budget of 15 = 1 + 2 + 4 + 8 the fifth level (16) does not fit.
+    The first box [-16, 16] is flat (|phi'| is 1 on all of it, to within the tolerance): it is settled, not bisected.
     """
     e = enclose_gamma(IDENTITY, budget=15)
     assert e.lo == e.hi == e.tail_bound == 1 and e.contains(1)
-    assert e.boxes_evaluated == 15
+    assert e.boxes_evaluated == 1
     for point in (-100, -16, 0, sp.Rational(1, 3), 16, 100):
         assert e.in_argmax(point), point
     bounded = [i for i in e.argmax_intervals if i.start.is_finite and i.end.is_finite]

@@ -291,7 +291,7 @@ def test_bad_activation_settings_are_refused() -> None:
     with pytest.raises(ConfigError):
         refute("spectral-radius", ())
     with pytest.raises(ConfigError):
-        refute("spectral-radius", ("relu",))
+        refute("spectral-radius", ("swish2",))
     with pytest.raises(ConfigError):
         refute("no-such-claim", ("tanh",))
 

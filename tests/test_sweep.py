@@ -110,7 +110,7 @@ def test_progress_is_called_after_every_batch() -> None:
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (("relu", 8, 50, 10, 0), "--activation: 'relu' is not allowed (allowed: sigmoid, tanh)"),
+        (("swish2", 8, 50, 10, 0), "--activation: 'swish2' is not allowed (allowed: elu, gelu, hard_sigmoid"),
         (("tanh", 0, 50, 10, 0), "--dim: 0 is not allowed (allowed: an integer from 1 to 512)"),
         (("tanh", 513, 50, 10, 0), "--dim: 513 is not allowed (allowed: an integer from 1 to 512)"),
         (("tanh", 8, 10_001, 10, 0), "--steps: 10001 is not allowed (allowed: an integer from 1 to 10000)"),
@@ -151,7 +151,11 @@ def test_cli_quiet_prints_only_the_summary(tmp_path: Path, capsys: pytest.Captur
     ("args", "message"),
     [
         (["--dim", "0"], "error: --dim: 0 is not allowed (allowed: an integer from 1 to 512)"),
-        (["--activation", "relu"], "error: --activation: 'relu' is not allowed (allowed: sigmoid, tanh)"),
+        (
+            ["--activation", "swish2"],
+            "error: --activation: 'swish2' is not allowed "
+            "(allowed: elu, gelu, hard_sigmoid, hard_tanh, identity, leaky_relu, relu, sigmoid, silu, softplus, softsign, tanh)",
+        ),
     ],
 )
 def test_cli_bad_input_is_one_line_exit_2(tmp_path: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:

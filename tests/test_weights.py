@@ -147,7 +147,7 @@ def test_bad_inputs_get_one_line_naming_them(tmp_path: Path, capsys: pytest.Capt
     np.save(tmp_path / "wide.npy", np.ones((5, 4)))
     assert "not T x 3" in _refused(tmp_path, capsys, "--weights", str(FIXTURE), "--inputs", str(tmp_path / "wide.npy"))
     assert "only with --weights" in _refused(tmp_path, capsys, "--inputs", str(tmp_path / "xs.npy"))
-    assert "--activation" in _refused(tmp_path, capsys, "--weights", str(FIXTURE), "--activation", "relu")
+    assert "--activation" in _refused(tmp_path, capsys, "--weights", str(FIXTURE), "--activation", "swish2")
 
 
 def test_missing_key_names_the_file_and_what_it_has(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
+import mpmath
 import numpy as np
 import sympy as sp
 from numpy.typing import NDArray
@@ -48,6 +49,8 @@ class NumericActivation:
     phi: Callable[[Array], Array]
     log_slope: Callable[[Array], Array]
     log_slope_accuracy: float | None = field(default=None)
+    sign: Callable[[Array], Array] | None = field(default=None)  # the sign of phi' (+-1); None where phi' >= 0 everywhere
+    phi_accuracy: float = field(default=4.0)  # |phi(a) computed - phi(a)| <= phi_accuracy u (1 + a^2) |phi(a)| + the smallest subnormal
 
     @property
     def gamma(self) -> float:
@@ -56,7 +59,13 @@ class NumericActivation:
 
     def slope(self, a: Array) -> Array:
         """|phi'(a)|; underflows to 0 where log_slope does not."""
-        return np.exp(self.log_slope(a))
+        with np.errstate(divide="ignore"):
+            return np.exp(self.log_slope(a))
+
+    def derivative(self, a: Array) -> Array:
+        """phi'(a) with its sign (SiLU's and GELU's slopes are negative on part of the line)."""
+        slope = self.slope(a)
+        return slope if self.sign is None else self.sign(a) * slope
 
     def log_slope_error(self, log_slopes: Array | float) -> float:
         """The stated bound on the absolute error of log_slope at computed values ``log_slopes``: c u (1 + max |L|).
@@ -80,6 +89,8 @@ class Override:
     phi: Callable[[Array], Array] | None = None
     log_slope: Callable[[Array], Array] | None = None
     log_slope_accuracy: float | None = None
+    sign: Callable[[Array], Array] | None = None
+    phi_accuracy: float = 4.0
 
 
 def _sigmoid(a: Array) -> Array:
@@ -97,10 +108,136 @@ def _log_tanh_slope(a: Array) -> Array:
     return cast(Array, 2.0 * (LOG2 - m - np.log1p(np.exp(-2.0 * m))))
 
 
+# ---- the piecewise-linear family: slopes exact (0, 1, or one rounded constant); the slope at a kink is the formula's
+
+LOG_LEAKY = float(np.log(float(derive.activations.LEAKY_SLOPE)))  # within u (1/2 + |L|) of log(1/100): c = 1
+LOG_SIXTH = float(np.log(1.0 / 6.0))  # likewise: c = 1
+
+
+def _constant_log(where: NDArray[np.bool_], value: float, otherwise: float) -> Array:
+    return cast(Array, np.where(where, value, otherwise))
+
+
+def _identity(a: Array) -> Array:
+    return cast(Array, np.array(a, dtype=np.float64, copy=True))
+
+
+def _relu(a: Array) -> Array:
+    return cast(Array, np.where(a > 0, a, 0.0))
+
+
+def _leaky_relu(a: Array) -> Array:
+    return cast(Array, np.where(a > 0, a, float(derive.activations.LEAKY_SLOPE) * a))
+
+
+def _elu(a: Array) -> Array:
+    return cast(Array, np.where(a > 0, a, np.expm1(np.minimum(a, 0.0))))
+
+
+def _hard_tanh(a: Array) -> Array:
+    return cast(Array, np.clip(a, -1.0, 1.0))
+
+
+def _hard_sigmoid(a: Array) -> Array:
+    return cast(Array, np.clip((a + 3.0) / 6.0, 0.0, 1.0))  # a + 3 is exact near -3 (Sterbenz): no cancellation there
+
+
+# ---- the smooth ones
+
+
+def _softplus(a: Array) -> Array:
+    return cast(Array, np.maximum(a, 0.0) + np.log1p(np.exp(-np.abs(a))))
+
+
+def _log_softplus_slope(a: Array) -> Array:
+    """log sigma(a) = min(a, 0) - log1p(e^{-|a|}): the sigmoid's log, as in its own log slope (c = 8)."""
+    return cast(Array, np.minimum(a, 0.0) - np.log1p(np.exp(-np.abs(a))))
+
+
+def _softsign(a: Array) -> Array:
+    return cast(Array, a / (1.0 + np.abs(a)))
+
+
+def _log_softsign_slope(a: Array) -> Array:
+    """log 1/(1 + |a|)^2 = -2 log1p(|a|): log1p within one ulp, the factor 2 exact (c = 2)."""
+    return cast(Array, -2.0 * np.log1p(np.abs(a)))
+
+
+#: Where SiLU's factor 1 + a sigma(-a) is below this in size, it is recomputed in mpmath (it cancels near a = -1.278).
+SILU_BAND = 0.125
+
+
+def _silu(a: Array) -> Array:
+    return cast(Array, a * _sigmoid(a))
+
+
+def _silu_factor(a: Array) -> Array:
+    """h(a) = 1 + a sigma(-a), SiLU'(a) = sigma(a) h(a); within 37 u relative outside the band |h| < 1/8, exact to u/2 inside it.
+
+    Outside the band a sigma(-a) carries at most 4 u relative error and |a sigma(-a)| <= |h| + 1 <= 9 |h|, so h is within
+    4 u 9 + u = 37 u of itself. Inside it, mpmath at 40 digits from the same float a, rounded once.
+    """
+    h = 1.0 + a * _sigmoid(-a)
+    band = np.abs(h) < SILU_BAND
+    if band.any():
+        with mpmath.workdps(40):
+            h[band] = [float(1 + mpmath.mpf(float(x)) / (1 + mpmath.exp(mpmath.mpf(float(x))))) for x in np.asarray(a)[band]]
+    return cast(Array, h)
+
+
+def _log_silu_slope(a: Array) -> Array:
+    """log |SiLU'(a)| = log sigma(a) + log |h(a)|: the sigmoid's log (8 u (1 + |.|)) plus log |h| (37 u + u |log h|); c = 48."""
+    with np.errstate(divide="ignore"):
+        return cast(Array, _log_softplus_slope(a) + np.log(np.abs(_silu_factor(a))))
+
+
+def _silu_sign(a: Array) -> Array:
+    return cast(Array, np.where(_silu_factor(a) < 0, -1.0, 1.0))
+
+
+def _mp(function: Callable[[mpmath.mpf], mpmath.mpf], a: Array) -> Array:
+    """function at each float of a, in mpmath at 40 digits, rounded once to float."""
+    flat = np.asarray(a, dtype=np.float64)
+    with mpmath.workdps(40):
+        return np.array([float(function(mpmath.mpf(float(x)))) for x in flat.reshape(-1)]).reshape(flat.shape)
+
+
+def _gelu_phi(x: mpmath.mpf) -> mpmath.mpf:
+    return x * mpmath.ncdf(x)
+
+
+def _gelu_slope(x: mpmath.mpf) -> mpmath.mpf:
+    return mpmath.ncdf(x) + x * mpmath.npdf(x)
+
+
+def _gelu(a: Array) -> Array:
+    """GELU in mpmath at 40 digits, rounded once (no erf in NumPy; the slow route, but exact to u/2)."""
+    return _mp(_gelu_phi, a)
+
+
+def _log_gelu_slope(a: Array) -> Array:
+    """log |GELU'(a)| in mpmath at 40 digits, rounded once: within u (1/2 + |L|) (c = 1); finite where GELU' underflows."""
+    return _mp(lambda x: mpmath.log(abs(_gelu_slope(x))) if _gelu_slope(x) != 0 else mpmath.mpf("-inf"), a)
+
+
+def _gelu_sign(a: Array) -> Array:
+    return _mp(lambda x: mpmath.mpf(-1) if _gelu_slope(x) < 0 else mpmath.mpf(1), a)
+
+
 #: Stable forms, per registered name; each is tested against the SymPy expression (tests/test_numeric_activations.py).
 OVERRIDES: dict[str, Override] = {
     "sigmoid": Override(phi=_sigmoid, log_slope=_log_sigmoid_slope, log_slope_accuracy=8.0),
     "tanh": Override(log_slope=_log_tanh_slope, log_slope_accuracy=8.0),
+    "identity": Override(phi=_identity, log_slope=lambda a: np.zeros(np.shape(a)), log_slope_accuracy=0.0),
+    "relu": Override(phi=_relu, log_slope=lambda a: _constant_log(a > 0, 0.0, -np.inf), log_slope_accuracy=0.0),
+    "leaky_relu": Override(phi=_leaky_relu, log_slope=lambda a: _constant_log(a > 0, 0.0, LOG_LEAKY), log_slope_accuracy=1.0),
+    "elu": Override(phi=_elu, log_slope=lambda a: np.minimum(a, 0.0), log_slope_accuracy=0.5),  # log e^a = a, exactly
+    "softplus": Override(phi=_softplus, log_slope=_log_softplus_slope, log_slope_accuracy=8.0),
+    "softsign": Override(phi=_softsign, log_slope=_log_softsign_slope, log_slope_accuracy=2.0),
+    "hard_tanh": Override(phi=_hard_tanh, log_slope=lambda a: _constant_log(np.abs(a) < 1, 0.0, -np.inf), log_slope_accuracy=0.0),
+    "hard_sigmoid": Override(phi=_hard_sigmoid, log_slope=lambda a: _constant_log(np.abs(a) < 3, LOG_SIXTH, -np.inf), log_slope_accuracy=1.0),
+    "silu": Override(phi=_silu, log_slope=_log_silu_slope, log_slope_accuracy=48.0, sign=_silu_sign, phi_accuracy=6.0),
+    "gelu": Override(phi=_gelu, log_slope=_log_gelu_slope, log_slope_accuracy=1.0, sign=_gelu_sign, phi_accuracy=1.0),
 }
 
 
@@ -108,7 +245,7 @@ def symbolic_forms(activation: Activation) -> tuple[sp.Symbol, sp.Expr, sp.Expr]
     """The variable z, phi(z) and log|phi'(z)| as SymPy expressions, from the registered formula."""
     z = sp.Symbol("z", real=True)
     phi = activation.expression(z)
-    return z, phi, sp.log(sp.Abs(sp.diff(phi, z)))
+    return z, phi, sp.log(sp.Abs(sp.diff(derive.activations.piecewise_form(phi), z)))
 
 
 def lambdified(activation: Activation) -> tuple[Callable[[Array], Array], Callable[[Array], Array]]:
@@ -122,7 +259,9 @@ def build(activation: Activation, override: Override | None = None) -> NumericAc
     phi, log_slope = lambdified(activation)
     if override is None:
         return NumericActivation(activation.name, phi, log_slope)
-    return NumericActivation(activation.name, override.phi or phi, override.log_slope or log_slope, override.log_slope_accuracy)
+    return NumericActivation(
+        activation.name, override.phi or phi, override.log_slope or log_slope, override.log_slope_accuracy, override.sign, override.phi_accuracy
+    )
 
 
 def _registry() -> dict[str, NumericActivation]:

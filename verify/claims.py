@@ -78,7 +78,9 @@ def diagonal_norm_bounded(a: Array, activation: str) -> bool:
     """Statement 7: ||diag(phi'(a))||_2 = max_i |phi'(a_i)| <= gamma."""
     act = numeric(activation)
     norm = float(np.linalg.norm(np.diag(act.slope(a)), 2))
-    return bool(np.isclose(norm, np.max(np.abs(act.slope(a))), rtol=1e-14, atol=0.0)) and norm <= act.gamma
+    # the slopes' stated rounding (hard sigmoid's e^{log(1/6)} is one ulp above the float 1/6) and gamma's own as a float
+    slack = (act.log_slope_accuracy or 0.0) * 2.0**-53 * (1.0 + abs(np.log(act.gamma))) * 1.01 + 2.0**-52
+    return bool(np.isclose(norm, np.max(np.abs(act.slope(a))), rtol=1e-14, atol=0.0)) and norm <= act.gamma * (1.0 + slack)
 
 
 def submultiplicative(A: Array, B: Array, ord: Ord = 2) -> bool:
@@ -91,14 +93,24 @@ def tightness_case(activation: str, W: Array, steps: int) -> Case:
 
     With s_0 = phi(z*) 1 and b = z* 1 - W s_0, a_1 = z* 1, s_1 = phi(z*) 1 = s_0, and so on; every
     one-step Jacobian is phi'(z*) W with |phi'(z*)| = gamma. For tanh that is s = 0, b = 0; for the
-    sigmoid s = 1/2, b = -W (1/2) 1.
+    sigmoid s = 1/2, b = -W (1/2) 1. Where phi(z*) is not a float (GELU's z* = sqrt 2), that fixed point is
+    unstable in rounding (the error grows by |phi'(z*)| ||W|| a step); the inputs then put a_j back at z*
+    each step: U = I, b = 0 and x_j = z* 1 - W s_{j-1} along the forward pass as computed.
     """
-    argmax = derive_gamma(activation).argmax
-    if argmax is None:
+    derivation = derive_gamma(activation)
+    if derivation.argmax is None:
         raise InputError("activation", f"{activation}: the supremum of |phi'| is not attained, so no witness holds every a_j at it")
-    d, z_star = W.shape[0], float(argmax)
-    s0 = numeric(activation).phi(np.full(d, z_star))
-    return Case(activation, W, np.zeros((d, 1)), z_star - W @ s0, np.zeros((steps, 1)), s0)
+    act = numeric(activation)
+    d, z_star = W.shape[0], float(derivation.argmax)
+    s0 = act.phi(np.full(d, z_star))
+    held = Case(activation, W, np.zeros((d, 1)), z_star - W @ s0, np.zeros((steps, 1)), s0)
+    if np.all(run(held.W, held.U, held.b, held.xs, held.s0, activation) == z_star):
+        return held
+    xs, s = np.empty((steps, d)), s0
+    for j in range(steps):
+        xs[j] = z_star - W @ s
+        s = act.phi(W @ s + xs[j])
+    return Case(activation, W, np.eye(d), np.zeros(d), xs, s0)
 
 
 def tightness_ratio(case: Case) -> float:

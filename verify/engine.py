@@ -206,7 +206,8 @@ def slope_error(act: NumericActivation, log_slopes: Array) -> float:
 
 def slope_errors(act: NumericActivation, log_slopes: Array) -> Array:
     """``slope_error``'s eps for each chain of a batch (log_slopes: B x ..., one chain per row), as one vector (its docstring has the bound)."""
-    largest = np.max(np.abs(np.reshape(log_slopes, (len(log_slopes), -1))), axis=1)
+    sizes = np.abs(np.reshape(log_slopes, (len(log_slopes), -1)))
+    largest = np.max(np.where(np.isfinite(sizes), sizes, 0.0), axis=1)  # a slope exactly 0 (ReLU's) carries no error
     log_error = act.log_slope_error_at(largest)
     return cast(Array, 1.01 * (log_error + UNIT_ROUNDOFF * (3.5 * largest + 3.0)) + 2.0 * UNIT_ROUNDOFF)
 
@@ -247,7 +248,9 @@ def error_bound(d: int, lag: int | NDArray[Any], eps: float, ord: Ord = 2, log_n
     if relative_to == "product" and ord == 2:
         theta *= d  # || |A| ||_2 <= sqrt(d) ||A||_2, twice; the 1-, inf- and F-norms are absolute
     log_product = np.asarray(lag, dtype=np.float64) * np.log1p(theta)  # log (1 + theta)^n
-    log_out = 3.0 * u * (np.abs(log_norm) + np.log(d) + 1.0)  # the returned log's own rounding
+    size = np.abs(np.asarray(log_norm, dtype=np.float64))
+    # the returned log's own rounding; a norm returned as exactly 0 (log -inf: a product that is exactly 0) has none
+    log_out = np.where(np.isfinite(size), 3.0 * u * (np.where(np.isfinite(size), size, 0.0) + np.log(d) + 1.0), 0.0)
     return cast(Array, np.expm1(log_product + np.log1p(evaluation_error(d, ord)) + log_out))
 
 
@@ -437,10 +440,20 @@ def _log_norm(P: Array, ord: Ord, frob2: float) -> float:
     return math.log(float(np.linalg.norm(P, ord)))
 
 
-def _scaled_slopes(log_slopes: Array) -> tuple[Array, Array]:
-    """(s, m) with phi' = 2^m s row by row: m = rint(max L / log 2), an integer per step, s = exp(L - m log 2)."""
-    m = np.rint(np.max(log_slopes, axis=-1) / LOG2).astype(np.int64)
-    return np.exp(log_slopes - (m * LOG2)[..., None]), m
+def _scaled_slopes(log_slopes: Array, signs: Array | None = None) -> tuple[Array, NDArray[np.int64]]:
+    """(s, m) with phi' = 2^m s row by row: m = rint(max L / log 2), an integer per step, s = exp(L - m log 2), times ``signs``.
+
+    A slope exactly 0 (L = -inf: a ReLU unit off) scales to 0; a step whose slopes are all 0 gets m = 0.
+    """
+    top = np.max(log_slopes, axis=-1)
+    m = np.rint(np.where(np.isfinite(top), top, 0.0) / LOG2).astype(np.int64)
+    scaled = np.exp(log_slopes - (m * LOG2)[..., None])
+    return cast(Array, scaled if signs is None else scaled * signs), m
+
+
+def _signs(act: NumericActivation, pre: Array) -> Array | None:
+    """The signs of phi'(a) where phi' takes both signs (SiLU, GELU); None where phi' >= 0 everywhere."""
+    return None if act.sign is None else act.sign(pre)
 
 
 # ---------------------------------------------------------------- the engine
@@ -470,7 +483,8 @@ def chain_log_norms(W: Array, U: Array, b: Array, xs: Array, s0: Array | None = 
     ord = check_ord(ord)
     act = numeric(activation)
     W, U, b, xs, s = validate(W, U, b, xs, s0)
-    slopes, steps = _scaled_slopes(act.log_slope(_forward(W, U, b, xs, s, act.phi)))
+    pre = _forward(W, U, b, xs, s, act.phi)
+    slopes, steps = _scaled_slopes(act.log_slope(pre), _signs(act, pre))
     return _chain_logs(slopes, steps, W, ord)
 
 
@@ -478,13 +492,15 @@ def chain_bounds(W: Array, U: Array, b: Array, xs: Array, s0: Array | None = Non
     """``chain_bounds_batched`` for one network (a batch of one): the 2-norm chain, its magnitudes and the slope error, case by case."""
     act = numeric(activation)
     W, U, b, xs, s = validate(W, U, b, xs, s0)
-    log_slopes = act.log_slope(_forward(W, U, b, xs, s, act.phi))
+    pre = _forward(W, U, b, xs, s, act.phi)
+    log_slopes = act.log_slope(pre)
     slopes, steps = _scaled_slopes(log_slopes)
-    norms, magnitudes = _chain_logs(slopes, steps, W, 2), _chain_logs(slopes, steps, np.abs(W), "fro")
+    signed = slopes if act.sign is None else slopes * act.sign(pre)
+    norms, magnitudes = _chain_logs(signed, steps, W, 2), _chain_logs(slopes, steps, np.abs(W), "fro")
     return ChainBounds(norms[None], magnitudes[None], np.array([slope_error(act, log_slopes)]))
 
 
-def _chain_logs(slopes: Array, steps: Array, W: Array, ord: Ord) -> Array:
+def _chain_logs(slopes: Array, steps: NDArray[np.int64], W: Array, ord: Ord) -> Array:
     """The backward pass of ``chain_log_norms``: scaled slopes s (T x d) and their exponents m (phi' = 2^m s), W, the norm."""
     T, d = slopes.shape
     out = np.full(T, -np.inf)
@@ -545,13 +561,15 @@ def _batched_pre(act: NumericActivation, W: Array, U: Array, b: Array, xs: Array
     return pre
 
 
-def _batched_logs(log_slopes: Array, W: Array, ord: Ord) -> Array:
+def _batched_logs(log_slopes: Array, W: Array, ord: Ord, signs: Array | None = None) -> Array:
     """log ||J_T ... J_{k+1}|| for a batch, J_j = diag(|phi'(a_j)|) W (log_slopes: log |phi'(a_j)|, B x T x d); every rescaling by a power of two."""
-    return _batched_chains(log_slopes, ((W, ord),))[0]
+    return _batched_chains(log_slopes, ((W, ord, True),), signs)[0]
 
 
-def _batched_chains(log_slopes: Array, chains: tuple[tuple[Array, Ord], ...]) -> list[Array]:
-    """``_batched_logs`` for several (W, ord) at once, in one pass over the steps (the slopes scaled once for all steps).
+def _batched_chains(log_slopes: Array, chains: tuple[tuple[Array, Ord, bool], ...], signs: Array | None = None) -> list[Array]:
+    """``_batched_logs`` for several (W, ord, signed) at once, in one pass over the steps (the slopes scaled once for all steps).
+
+    ``signs``: the signs of phi' (B x T x d), applied to the chains marked signed (the magnitude chain of |J| is not).
 
     As in ``chain_log_norms``, a case's product is rescaled (by an exact power of two) only when its ||P||_F^2 leaves
     [2^-LOOSE, 2^LOOSE].
@@ -559,7 +577,7 @@ def _batched_chains(log_slopes: Array, chains: tuple[tuple[Array, Ord], ...]) ->
     B, T, d = log_slopes.shape
     slopes, steps = _scaled_slopes(log_slopes)  # B x T x d and B x T
     state = []
-    for W, ord in chains:
+    for W, ord, _ in chains:
         w_exp = np.frexp(np.max(np.abs(W), axis=(1, 2)))[1]
         P = np.broadcast_to(np.eye(d), (B, d, d)).copy()
         left = np.full((B, d), d**-0.5)  # the previous product's top left singular vector estimates: warm starts
@@ -567,9 +585,10 @@ def _batched_chains(log_slopes: Array, chains: tuple[tuple[Array, Ord], ...]) ->
         state.append([np.ldexp(W, -w_exp[:, None, None]), ord, P, left, np.zeros(B, dtype=np.int64), np.empty((B, T)), exponents])
     spare = np.empty((B, d, d))
     by_step = np.ascontiguousarray(slopes.transpose(1, 0, 2))[:, :, None, :]  # T x B x 1 x d: each step's slopes contiguous
+    by_step_signed = by_step if signs is None else by_step * np.ascontiguousarray(signs.transpose(1, 0, 2))[:, :, None, :]
     for k in range(T - 1, -1, -1):
-        scaled = by_step[k]
-        for chain in state:
+        for chain, (_, _, signed) in zip(state, chains, strict=True):
+            scaled = by_step_signed[k] if signed else by_step[k]
             Ws, ord, P, left, rescaled, out, exponents = chain
             np.multiply(P, scaled, out=spare)
             np.matmul(spare, Ws, out=P)  # in place, through a buffer: far faster than (P * scaled) @ Ws for small d
@@ -594,7 +613,7 @@ def _batched_chains(log_slopes: Array, chains: tuple[tuple[Array, Ord], ...]) ->
                 norms = np.linalg.norm(P, ord, axis=(1, 2))
             with np.errstate(divide="ignore"):
                 out[:, k] = (exponents[:, k] + rescaled) * LOG2 + np.log(norms)
-    return [cast(Array, np.where(np.any(W != 0, axis=(1, 2))[:, None], chain[5], -np.inf)) for (W, _), chain in zip(chains, state, strict=True)]
+    return [cast(Array, np.where(np.any(W != 0, axis=(1, 2))[:, None], chain[5], -np.inf)) for (W, _, _), chain in zip(chains, state, strict=True)]
 
 
 def _batched_norm_2(P: Array, left: Array, frob2: Array | None = None) -> tuple[Array, Array]:
@@ -668,14 +687,16 @@ def chain_log_norms_batched(W: Array, U: Array, b: Array, xs: Array, s0: Array |
     ord = check_ord(ord)
     act = numeric(activation)
     W, U, b, xs, s = validate_batched(W, U, b, xs, s0)
-    return _batched_logs(act.log_slope(_batched_pre(act, W, U, b, xs, s)), W, ord)
+    pre = _batched_pre(act, W, U, b, xs, s)
+    return _batched_logs(act.log_slope(pre), W, ord, _signs(act, pre))
 
 
 def chain_bounds_batched(W: Array, U: Array, b: Array, xs: Array, s0: Array | None = None, activation: str = "tanh") -> ChainBounds:
     """The batched 2-norm chain with the inputs of its error bound: log norms, log magnitudes (Frobenius of |J| products), eps."""
     act = numeric(activation)
     W, U, b, xs, s = validate_batched(W, U, b, xs, s0)
-    log_slopes = act.log_slope(_batched_pre(act, W, U, b, xs, s))
+    pre = _batched_pre(act, W, U, b, xs, s)
+    log_slopes = act.log_slope(pre)
     errors = slope_errors(act, log_slopes)
-    norms, magnitudes = _batched_chains(log_slopes, ((W, 2), (np.abs(W), "fro")))
+    norms, magnitudes = _batched_chains(log_slopes, ((W, 2, True), (np.abs(W), "fro", False)), _signs(act, pre))
     return ChainBounds(norms, magnitudes, errors)

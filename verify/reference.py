@@ -19,7 +19,7 @@ def chain_norms_reference(W: Array, U: Array, b: Array, xs: Array, s0: Array | N
     W, U, b, xs, s = validate(W, U, b, xs, s0)
     pre = run(W, U, b, xs, s, activation)
     T, d = pre.shape
-    jacobians = [np.diag(act.slope(pre[j])) @ W for j in range(T)]  # entry j is ds_{j+1}/ds_j
+    jacobians = [np.diag(act.derivative(pre[j])) @ W for j in range(T)]  # entry j is ds_{j+1}/ds_j
     norms = np.empty(T)
     product = np.eye(d)
     for k in range(T - 1, -1, -1):

@@ -218,10 +218,11 @@ def report(weights: Weights, xs: Array, activation: str = "tanh", inputs: str = 
     lags = np.arange(1, T + 1)
     with np.errstate(over="ignore", divide="ignore"):
         bound = np.exp(lags * (np.log(gamma) + np.log(lam)))
-        log_slopes = act.log_slope(run(W, U, b, xs, s0, activation))  # T x d: ln |phi'(a_j)|
+        pre = run(W, U, b, xs, s0, activation)
+        log_slopes = act.log_slope(pre)  # T x d: ln |phi'(a_j)|
         step_slopes = np.exp(np.max(log_slopes, axis=1))
         sharper = np.exp(np.cumsum(np.max(log_slopes, axis=1)[::-1]) + lags * np.log(lam))
-    lyapunov, finite_time = benettin(np.exp(log_slopes), W)
+    lyapunov, finite_time = benettin(act.derivative(pre), W)  # phi' with its sign: SiLU's and GELU's can be negative
     return NetworkReport(weights, activation, inputs, gamma, lam, rho, norms, bound, sharper, step_slopes, lyapunov, finite_time)
 
 
