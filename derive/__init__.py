@@ -13,9 +13,10 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from .activations import ACTIVATIONS, derive_gamma, gamma
+from .activations import ACTIVATIONS, derive_gamma, derive_gamma_of, gamma
 from .config import Config
 from .errors import CheckFailed, ConfigError, GradproofError, InputError, PathError
+from .expression import ExpressionError, activation_from_formula, parse_formula
 from .notation import PRESETS, Notation, notation
 from .version import RELEASE_DATE, __version__
 
@@ -32,15 +33,19 @@ __all__ = [
     "CheckFailed",
     "Config",
     "ConfigError",
+    "ExpressionError",
     "GradproofError",
     "InputError",
     "Notation",
     "PathError",
+    "activation_from_formula",
     "build",
     "check_statement",
     "derive_gamma",
+    "derive_gamma_of",
     "gamma",
     "notation",
+    "parse_formula",
     "statement",
 ]
 

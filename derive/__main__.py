@@ -12,7 +12,7 @@ from pathlib import Path
 from .activations import ACTIVATIONS, DEFAULT_ACTIVATIONS
 from .command import EXIT_OK, EXIT_STALE, Parser, Streams, epilog, integer, run
 from .config import DEFAULT_SECTIONS, MAX_DIM, MAX_LAG, Config
-from .errors import ConfigError
+from .errors import ConfigError, GradproofError
 from .formats import families
 from .notation import PRESETS, from_toml
 from .pdf import compile_pdf, require_tex
@@ -71,6 +71,12 @@ def parser(prog: str = "python -m derive") -> argparse.ArgumentParser:
     p.add_argument("--pdf", action="store_true", help="also compile gradproof.tex to gradproof.pdf in --out with latexmk (needs TeX)")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if the files in --out differ from what would be generated")
     p.add_argument("--list-activations", action="store_true", help="print each activation with its gamma (derived) and where it is attained, then stop")
+    p.add_argument(
+        "--activation-expr",
+        metavar="FORMULA",
+        help="derive gamma for your own activation, a formula in x such as 'x/(1 + abs(x))' (numbers, + - * / ** and "
+        "exp, log, sqrt, abs, tanh, erf, sigmoid, softplus, max, min; never evaluated as Python), print it, then stop",
+    )
     p.add_argument("--quiet", action="store_true", help="print only errors")
     p.add_argument("--debug", action="store_true", help="on an internal error, print the traceback")
     return p
@@ -82,6 +88,9 @@ def body(options: argparse.Namespace, streams: Streams) -> int:
 
     if options.list_activations:
         streams.out(activation_table())
+        return EXIT_OK
+    if options.activation_expr is not None:
+        streams.out(formula_report(options.activation_expr))
         return EXIT_OK
     started = time.perf_counter()
     label_prefix = check_label_prefix(options.label_prefix)
@@ -117,37 +126,58 @@ def body(options: argparse.Namespace, streams: Streams) -> int:
     return EXIT_OK
 
 
-def _where(interval: object) -> str:
+def _where(interval: object, z: str = "z") -> str:
     """An open interval of z as a reader writes it: every z, z > 0, -1 < z < 1."""
     a, b = interval.start, interval.end  # type: ignore[attr-defined]
     if a.is_infinite and b.is_infinite:
-        return "every z"
+        return f"every {z}"
     if a.is_infinite:
-        return f"z < {b}"
-    return f"z > {a}" if b.is_infinite else f"{a} < z < {b}"
+        return f"{z} < {b}"
+    return f"{z} > {a}" if b.is_infinite else f"{a} < {z} < {b}"
+
+
+def _describe(act: object, variable: str = "z") -> tuple[str, str]:
+    """(gamma as derived, where it is attained with the kinks and notes) for one activation, as --list-activations prints them."""
+    import sympy as sp
+
+    from .activations import Activation, derive_gamma_of
+
+    assert isinstance(act, Activation)
+    g = derive_gamma_of(act, variable)
+    z = variable
+    if not g.finite:
+        return "gamma is infinite: the bound says nothing", f"|phi'| is unbounded (it tends to {g.limits[0]} and {g.limits[1]} at -oo and +oo)"
+    if g.exact:
+        value = f"gamma = {g.gamma} ~ {float(g.gamma):.10g}" if not g.gamma.is_Rational else f"gamma = {g.gamma}"
+    else:
+        root = max(g.roots, key=lambda r: abs(r.value_lo + r.value_hi))  # the root where |phi'| is largest
+        value = f"gamma = {root.slope_form.subs(g.variable, sp.Symbol(z + '*'))} ~ {float(g.gamma):.10g}, {z}* the root of {root.equation.lhs} = 0"
+    places = [_where(p, z) if isinstance(p, sp.Interval) else f"{z} = {p if g.exact else format(float(p), '.10g')}" for p in g.attaining()]
+    where = f"attained at {' and '.join(places)}" if places else "not attained (a limit)"
+    kinks = "; ".join(f"kink at {k.point}: slopes {k.left} and {k.right}, {k.value} used there" for k in g.kinks)
+    notes = "; ".join(part for part in (kinks, act.note) if part)
+    return value, where + (f" ({notes})" if notes else "")
 
 
 def activation_table() -> str:
     """One line per registered activation: its name, what it is, gamma = sup |phi'| as derived, where it is attained, its kinks."""
-    import sympy as sp
-
-    from .activations import derive_gamma
-
-    rows = []
-    for name, act in ACTIVATIONS.items():
-        g = derive_gamma(name)
-        if g.exact:
-            value = f"gamma = {g.gamma} ~ {float(g.gamma):.10g}" if not g.gamma.is_Rational else f"gamma = {g.gamma}"
-        else:
-            root = max(g.roots, key=lambda r: abs(r.value_lo + r.value_hi))  # the root where |phi'| is largest
-            value = f"gamma = {root.slope_form.subs(g.variable, sp.Symbol('z*'))} ~ {float(g.gamma):.10g}, z* the root of {root.equation.lhs} = 0"
-        places = [_where(p) if isinstance(p, sp.Interval) else f"z = {p if g.exact else format(float(p), '.10g')}" for p in g.attaining()]
-        where = f"attained at {' and '.join(places)}" if places else "not attained (a limit)"
-        kinks = "; ".join(f"kink at {k.point}: slopes {k.left} and {k.right}, {k.value} used there" for k in g.kinks)
-        notes = "; ".join(part for part in (kinks, act.note) if part)
-        rows.append((name, act.title, value, where + (f" ({notes})" if notes else "")))
+    rows = [(name, act.title, *_describe(act)) for name, act in ACTIVATIONS.items()]
     widths = [max(len(row[n]) for row in rows) for n in range(3)]
     return "\n".join(f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:<{widths[2]}}  {d}" for a, b, c, d in rows)
+
+
+def formula_report(text: str) -> str:
+    """gamma for a course's own formula in x (``derive.expression``): the formula as read, gamma, where it is attained."""
+    from .expression import VARIABLE, activation_from_formula, parse_formula
+
+    act = activation_from_formula(text)
+    try:
+        value, where = _describe(act, VARIABLE)
+    except GradproofError:
+        raise
+    except Exception as error:  # SymPy on a formula nobody has tried: said in one line, never a traceback
+        raise GradproofError(f"--activation-expr: cannot derive gamma for {text!r}: {type(error).__name__}: {error}") from error
+    return f"phi({VARIABLE}) = {parse_formula(text)}\n{value}\n{where}"
 
 
 def cli(args: Sequence[str] | None = None, prog: str = "python -m derive") -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass
 
-from .activations import ACTIVATIONS
+from .activations import ACTIVATIONS, REPORT_ACTIVATIONS
 from .errors import ConfigError
 from .notation import PRESETS, Notation
 
@@ -51,6 +51,12 @@ class Config:
         for name in self.activations:
             if name not in ACTIVATIONS:
                 raise ConfigError("--activation", name, sorted(ACTIVATIONS))
+            if name not in REPORT_ACTIVATIONS:
+                raise ConfigError(
+                    "--activation",
+                    name,
+                    f"{', '.join(REPORT_ACTIVATIONS)} in the report; {name}'s gamma is in --list-activations, and python -m verify covers it",
+                )
         if len(set(self.activations)) != len(self.activations):
             raise ConfigError("--activation", ",".join(self.activations), "each activation at most once")
         if not self.sections or len(set(self.sections)) != len(self.sections):

@@ -36,6 +36,7 @@ def test_write_then_check_then_stale(tmp_path: Path) -> None:
         (["--dim", "0"], "--dim: 0 is not allowed (allowed: an integer from 1 to"),
         (["--lag", "0"], "--lag: 0 is not allowed"),
         (["--activation", "swish2"], "--activation: 'swish2' is not allowed (allowed: elu, gelu, hard_sigmoid"),
+        (["--activation", "relu"], "--activation: 'relu' is not allowed (allowed: sigmoid, tanh in the report; relu's gamma is in --list-activations"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,6 +16,7 @@ from flint import arb
 
 import derive
 import derive.activations
+import derive.config
 import derive.gamma_check
 import derive.interval
 import derive.statements
@@ -139,6 +140,7 @@ def test_the_whole_check_reads_an_activation_with_its_maximum_away_from_zero(mon
     """A registered tanh(z - 1/3) passes the check, with z* = 1/3 found by both routes."""
     shift = sp.Rational(1, 3)
     monkeypatch.setitem(ACTIVATIONS, "tanh-shifted", Activation("tanh-shifted", "shifted tanh", r"\psi", lambda z: sp.tanh(z - shift)))
+    monkeypatch.setattr(derive.config, "REPORT_ACTIVATIONS", (*derive.config.REPORT_ACTIVATIONS, "tanh-shifted"))
     context = _context("tanh-shifted")
     assert derive_gamma("tanh-shifted").argmax == shift
     result = _check(_statements(context).gamma_statement, context)
@@ -311,6 +313,7 @@ def test_an_activation_without_a_proved_tail_bound_is_rejected(monkeypatch: pyte
     """phi(z) = z / sqrt(1 + z^2) has gamma = 1 at 0 by the symbolic route, but its slope (1 + z^2)^(-3/2) is neither a
     rational function of e^{-|z|} nor a sum of terms z^k e^(...) erf(...)^n over one: no tail bound, no check."""
     monkeypatch.setitem(ACTIVATIONS, "isru", Activation("isru", "inverse square root unit", r"\rho", lambda z: z / sp.sqrt(1 + z**2)))
+    monkeypatch.setattr(derive.config, "REPORT_ACTIVATIONS", (*derive.config.REPORT_ACTIVATIONS, "isru"))
     assert derive_gamma("isru").gamma == 1
     context = _context("isru")
     with pytest.raises(CheckFailed, match="no rigorous enclosure .* no proved tail bound"):

@@ -1,0 +1,164 @@
+"""A course's own activation formula (--activation-expr): read by a grammar, never evaluated as Python.
+
+Hostile texts get one line, exit 2, nothing executed and nothing written; random text never raises anything but the
+project's ExpressionError; an unbounded slope is reported as an infinite gamma, not crashed on.
+"""
+
+from __future__ import annotations
+
+import builtins
+from pathlib import Path
+
+import pytest
+import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+import derive
+from derive.__main__ import cli
+from derive.activations import derive_gamma_of
+from derive.expression import FUNCTIONS, MAX_DEPTH, MAX_LENGTH, ExpressionError, activation_from_formula, parse_formula
+
+x = sp.Symbol("x", real=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("x/(1 + abs(x))", x / (1 + sp.Abs(x))),
+        ("x*sigmoid(x)", x / (1 + sp.exp(-x))),
+        ("max(0.01*x, x)", sp.Max(x / 100, x)),
+        ("-x^3 + 2*x**2 - 1.5e-1", -(x**3) + 2 * x**2 - sp.Rational(3, 20)),
+        ("x * e^(-x^2/2)", x * sp.exp(-(x**2) / 2)),
+        ("  tanh( x )  ", sp.tanh(x)),
+        ("x*(1 + erf(x/sqrt(2)))/2", x * (1 + sp.erf(x / sp.sqrt(2))) / 2),
+        ("-(-x)", x),
+        ("2^-1 * x", x / 2),
+        (".5*x", x / 2),
+    ],
+)
+def test_a_formula_is_read_exactly(text: str, expected: sp.Expr) -> None:
+    assert sp.simplify(parse_formula(text) - expected) == 0
+
+
+def test_the_operators_bind_as_in_mathematics() -> None:
+    assert parse_formula("-x^2") == -(x**2)  # the power first
+    assert parse_formula("2^3^2*x") == 512 * x  # right-associative, 2^(3^2)
+    assert parse_formula("x - 1 - 1") == x - 2  # left-associative
+    assert parse_formula("x/2/2") == x / 4
+
+
+def _hostile() -> list[tuple[str, str]]:
+    return [
+        ("x.real", "attribute"),
+        ("x.__class__", "attribute"),
+        ("().__class__.__bases__[0].__subclasses__()", "attribute"),
+        ("__import__('os').system('touch PWNED')", "strings"),
+        ("__import__", "not allowed"),
+        ("x + __builtins__", "not allowed"),
+        ("lambda x: x", "lambda"),
+        ("(lambda: 0)()", "lambda"),
+        ("eval(x)", "'eval'"),
+        ("exec(x)", "'exec'"),
+        ("open(x)", "'open'"),
+        ("sin(x)", "'sin'"),
+        ("Symbol(x)", "'Symbol'"),
+        ("x if x else x", "'if'"),
+        ("[x]", "subscripts"),
+        ("x; x", "one formula"),
+        ("x = 1", "assignment"),
+        ("x @ x", "matrix"),
+        ("{x}", "sets"),
+        ("x**x", "must be a number"),
+        ("x**1000", "above 64"),
+        ("9" * 60 + "*x", "digits"),
+        ("1e999*x", "exponent above 300"),
+        ("x/0", "division by zero"),
+        ("max(x)", "takes 2 arguments"),
+        ("exp", "must be called"),
+        ("(" * 60 + "x" + ")" * 60, f"nested more than {MAX_DEPTH}"),
+        ("x" * (MAX_LENGTH + 1), "characters long"),
+        ("x" + " " * (10 * 2**20), "characters long"),  # a 10 MB string
+        ("x\u00b72", "plain ASCII"),
+        ("x\n+ 1", "plain ASCII"),
+        ("", "empty"),
+        ("3", "does not depend on x"),
+        ("x +", "found the end"),
+        ("(x", "expected ')'"),
+    ]
+
+
+@pytest.mark.parametrize(("text", "reason"), _hostile(), ids=lambda v: repr(v)[:40])
+def test_hostile_text_is_refused_without_evaluating_anything(text: str, reason: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python's eval, exec and compile, and SymPy's sympify and parse_expr, are booby-trapped while the text is read."""
+
+    def trap(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the formula reached an evaluator")
+
+    error = None
+    with monkeypatch.context() as patched:  # undone before pytest reports anything (it compiles code itself)
+        for owner, name in ((builtins, "eval"), (builtins, "exec"), (builtins, "compile"), (sp, "sympify"), (sp.parsing.sympy_parser, "parse_expr")):
+            patched.setattr(owner, name, trap)
+        try:
+            parse_formula(text)
+        except ExpressionError as caught:
+            error = caught
+    assert error is not None and reason in str(error), (text[:60], str(error)[:200])
+    assert "\n" not in str(error) and str(error).startswith("--activation-expr: ")
+
+
+@pytest.mark.parametrize(("text", "reason"), _hostile()[:22], ids=lambda v: repr(v)[:40])
+def test_the_command_line_says_one_line_exits_2_and_writes_nothing(
+    text: str, reason: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    assert cli(["--activation-expr", text, "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1 and captured.err.startswith("error: --activation-expr: ")
+    assert list(tmp_path.iterdir()) == []  # nothing written, and no PWNED file from the os.system text
+
+
+@given(st.text(max_size=80))
+def test_random_text_never_raises_anything_but_the_project_s_error(text: str) -> None:
+    try:
+        value = parse_formula(text)
+    except ExpressionError:
+        return
+    assert isinstance(value, sp.Expr) and x in value.free_symbols
+
+
+ALPHABET = "x+-*/^().,0123456789e " + "".join(FUNCTIONS) + "_[]'\"lambda:"
+
+
+@given(st.text(alphabet=ALPHABET, max_size=60))
+def test_near_miss_text_never_raises_anything_but_the_project_s_error(text: str) -> None:
+    """Text from the grammar's own characters and names (and a few hostile ones) gets deeper into the parser than random text."""
+    try:
+        parse_formula(text)
+    except ExpressionError:
+        pass
+
+
+@pytest.mark.parametrize("text", ["x**2", "exp(x)", "x^3 - x"])
+def test_an_unbounded_slope_is_an_infinite_gamma_not_a_crash(text: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(["--activation-expr", text]) == 0
+    assert "gamma is infinite: the bound says nothing" in capsys.readouterr().out
+    assert derive_gamma_of(activation_from_formula(text)).gamma == sp.oo
+
+
+def test_a_formula_s_gamma_is_derived_like_a_registered_one(capsys: pytest.CaptureFixture[str]) -> None:
+    """softsign written out: gamma = 1, attained at 0, the same as the registry's softsign; SiLU written out: enclosed."""
+    assert cli(["--activation-expr", "x/(1 + abs(x))"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["phi(x) = x/(Abs(x) + 1)", "gamma = 1", "attained at x = 0"]
+    assert derive_gamma_of(activation_from_formula("x*sigmoid(x)")).gamma == derive.derive_gamma("silu").gamma
+    assert derive_gamma_of(activation_from_formula("max(0, x)")).gamma == 1
+
+
+@pytest.mark.parametrize("text", ["log(x)", "sqrt(x)", "1/x", "x^-2"])
+def test_a_formula_undefined_somewhere_on_the_line_is_refused_in_one_line(text: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """log, sqrt and 1/x are not activations on the whole line: refused (their 'gamma' would otherwise read 0)."""
+    assert cli(["--activation-expr", text]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is not a continuous real function" in err
