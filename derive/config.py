@@ -19,6 +19,7 @@ DEFAULT_SECTIONS = (
     "chain",
     "bound",
     "linear",
+    "feedforward",
     "truncation",
     "slopes",
     "worked",

@@ -41,6 +41,25 @@ class Jacobian(sp.Expr):
         return str(self.args[2])
 
 
+class Layer(sp.Expr):
+    """A layer's quantity base^{(index)} in a deep feed-forward network: the state s^{(j)}, the weight W^{(j)}, the
+    pre-activation a^{(j)}. The index is an argument, so substituting j = 3 gives layer 3's. Non-commutative: a product
+    of them keeps its written order."""
+
+    is_commutative = False
+
+    def __new__(cls, base: str | sp.Symbol, index: object) -> Layer:
+        return super().__new__(cls, sp.Symbol(str(base)), sp.sympify(index))
+
+    @property
+    def base(self) -> sp.Symbol:
+        return self.args[0]
+
+    @property
+    def index(self) -> sp.Expr:
+        return self.args[1]
+
+
 class Norm(sp.Expr):
     """The induced (operator) norm ||X||_p of a matrix; p = 2 unless told. A number: it commutes (c / ||g||_2 may scale
     a matrix)."""

@@ -16,7 +16,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from .expressions import Chain, Conjunction, Extremum, Jacobian, Norm, Ordered
+from .expressions import Chain, Conjunction, Extremum, Jacobian, Layer, Norm, Ordered
 from .notation import subscripted
 
 _SUBSCRIPTED = re.compile(r"^(?P<base>.*)_\{(?P<sub>[^{}]*)\}$")
@@ -89,6 +89,10 @@ class ReportPrinter(LatexPrinter):
         indices = [_index(i) for i in expr.indices]
         joined = "".join(indices) if len(indices) > 1 and all(len(i) == 1 for i in indices) else ",".join(indices)
         return subscripted(self._print(expr.base.label), joined)
+
+    def _print_Layer(self, expr: Layer) -> str:
+        """s^{(j)}, W^{(j-1)}: the base with the layer index in parentheses as a superscript."""
+        return rf"{self._print(expr.base)}^{{({_index(expr.index)})}}"
 
     def _print_Norm(self, expr: Norm) -> str:
         arg, p = expr.args

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import ClassVar
 
 import sympy as sp
 
 from .activations import ACTIVATIONS, derive_gamma
-from .expressions import Chain, Conjunction, Extremum, Jacobian, Norm, Ordered
+from .expressions import Chain, Conjunction, Extremum, Jacobian, Layer, Norm, Ordered
 from .model import General, difference
 
 #: The labels of the statements, in the order the report prints them.
@@ -33,6 +34,9 @@ LABELS = (
     "linear-power",
     "diagonalised",
     "gelfand",
+    "ff-layer",
+    "ff-chain",
+    "ff-bound",
     "truncation",
     "clipping",
     "lstm",
@@ -195,6 +199,43 @@ class Statements:
         W, n = self.model.W, sp.Symbol("n", integer=True, positive=True)
         rho = sp.Symbol(rf"\rho({self.model.notation.recurrent_weight})")
         return Chain(rho, "<=", sp.Pow(Norm(sp.MatPow(W, n)), 1 / n, evaluate=False), "<=", Norm(W))
+
+    # -- a deep feed-forward network: s^{(j)} = phi(a^{(j)}), a^{(j)} = W^{(j)} s^{(j-1)} + b^{(j)}, j = 1 .. L ----------
+
+    #: The layer count L and the layer weights' and biases' letters (the seeds' w^{(j)T} is W^{(j)} here).
+    layers: ClassVar[sp.Symbol] = sp.Symbol("L", integer=True, positive=True)
+    LAYER_WEIGHT = "W"
+    LAYER_BIAS = "b"
+
+    def layer(self, role: str, index: object) -> Layer:
+        """A layer's state, pre-activation (the notation's letters), weight or bias (``LAYER_WEIGHT``, ``LAYER_BIAS``) at ``index``."""
+        base = {"weight": self.LAYER_WEIGHT, "bias": self.LAYER_BIAS}.get(role) or getattr(self.model.notation, role)
+        return Layer(base, index)
+
+    @cached_property
+    def layer_step(self) -> Jacobian:
+        j = self.idx.j
+        return Jacobian(self.layer("state", j), self.layer("state", j - 1))
+
+    @cached_property
+    def ff_layer(self) -> sp.Eq:
+        """One layer's Jacobian: ds^{(j)}/ds^{(j-1)} = diag(phi'(a^{(j)})) W^{(j)}, an n_j x n_{j-1} matrix."""
+        j = self.idx.j
+        diag = sp.Function(r"\operatorname{diag}")(self.model.phi_prime(self.layer("preactivation", j)))
+        return sp.Eq(self.layer_step, sp.Mul(diag, self.layer("weight", j), evaluate=False), evaluate=False)
+
+    @cached_property
+    def ff_chain(self) -> sp.Eq:
+        """ds^{(L)}/ds^{(k)} = the layers' Jacobians from k+1 to L, later layers on the left."""
+        k, j, L = self.idx.k, self.idx.j, self.layers
+        return sp.Eq(Jacobian(self.layer("state", L), self.layer("state", k)), Ordered(self.layer_step, j, k + 1, L, "later-left"), evaluate=False)
+
+    @cached_property
+    def ff_bound(self) -> Chain:
+        """||ds^{(L)}/ds^{(k)}||_2 <= prod_{j=k+1}^{L} gamma ||W^{(j)}||_2: statement 9 with a weight of its own per layer."""
+        k, j, L = self.idx.k, self.idx.j, self.layers
+        norm = Norm(Jacobian(self.layer("state", L), self.layer("state", k)))
+        return Chain(norm, "<=", sp.Product(self.gamma * Norm(self.layer("weight", j)), (j, k + 1, L)))
 
     @cached_property
     def truncation(self) -> Chain:

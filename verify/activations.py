@@ -18,7 +18,7 @@ u (9 log 2 + 2 |L|) <= 8 u (1 + |L|). A lambdified form has no stated accuracy (
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -255,24 +255,47 @@ def lambdified(activation: Activation) -> tuple[Callable[[Array], Array], Callab
 
 
 def build(activation: Activation, override: Override | None = None) -> NumericActivation:
-    """The numeric activation for a symbolic one: lambdified forms, replaced by the override's where it gives one."""
-    phi, log_slope = lambdified(activation)
+    """The numeric activation for a symbolic one: lambdified forms, replaced by the override's where it gives one
+    (nothing is lambdified where the override gives both)."""
     if override is None:
+        phi, log_slope = lambdified(activation)
         return NumericActivation(activation.name, phi, log_slope)
+    if override.phi is None or override.log_slope is None:
+        phi, log_slope = lambdified(activation)
     return NumericActivation(
-        activation.name, override.phi or phi, override.log_slope or log_slope, override.log_slope_accuracy, override.sign, override.phi_accuracy
+        activation.name,
+        override.phi or phi,
+        override.log_slope or log_slope,
+        override.log_slope_accuracy,
+        override.sign,
+        override.phi_accuracy,
     )
 
 
-def _registry() -> dict[str, NumericActivation]:
-    stray = sorted(set(OVERRIDES) - set(ACTIVATIONS))
-    if stray:
-        raise derive.GradproofError(f"numeric overrides for unregistered activations: {', '.join(stray)}")
-    return {name: build(activation, OVERRIDES.get(name)) for name, activation in ACTIVATIONS.items()}
+class _Registry(Mapping[str, NumericActivation]):
+    """One numeric activation per name of ``derive.ACTIVATIONS``, each built when first asked for (twelve lambdified
+    formulas at import would cost every run a fraction of a second for activations it does not use)."""
+
+    def __init__(self) -> None:
+        stray = sorted(set(OVERRIDES) - set(ACTIVATIONS))
+        if stray:
+            raise derive.GradproofError(f"numeric overrides for unregistered activations: {', '.join(stray)}")
+        self._built: dict[str, NumericActivation] = {}
+
+    def __getitem__(self, name: str) -> NumericActivation:
+        if name not in self._built:
+            self._built[name] = build(ACTIVATIONS[name], OVERRIDES.get(name))  # KeyError for an unknown name
+        return self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(ACTIVATIONS)
+
+    def __len__(self) -> int:
+        return len(ACTIVATIONS)
 
 
 #: One numeric activation per name of ``derive.ACTIVATIONS``.
-NUMERIC: dict[str, NumericActivation] = _registry()
+NUMERIC: Mapping[str, NumericActivation] = _Registry()
 
 
 def numeric(name: str) -> NumericActivation:

@@ -24,6 +24,7 @@ from typing import Any
 from hypothesis import Phase, configuration, find, settings
 from hypothesis.errors import NoSuchExample
 
+from derive.activations import DEFAULT_ACTIVATIONS
 from derive.errors import CheckFailed, ConfigError
 
 from .activations import NUMERIC, numeric
@@ -179,7 +180,7 @@ def _without_local_constants() -> Iterator[None]:
         providers.CONSTANTS_CACHE.cache.clear()
 
 
-def refute_claim(claim: FalseClaim[Any], activations: tuple[str, ...] = tuple(NUMERIC), search: settings = REFUTE) -> Outcome:
+def refute_claim(claim: FalseClaim[Any], activations: tuple[str, ...] = DEFAULT_ACTIVATIONS, search: settings = REFUTE) -> Outcome:
     """Search cases of ``activations`` only for one violating ``claim`` by more than MARGIN; shrink it, recompute its numbers, confirm.
 
     Returns NoCounterexample when none is found: the caller says so, nothing switches activation.
@@ -196,7 +197,7 @@ def refute_claim(claim: FalseClaim[Any], activations: tuple[str, ...] = tuple(NU
 
 
 @cache
-def refute(name: str, activations: tuple[str, ...] = tuple(NUMERIC)) -> Outcome:
+def refute(name: str, activations: tuple[str, ...] = DEFAULT_ACTIVATIONS) -> Outcome:
     """Refute the registered false claim ``name`` with cases of ``activations`` (cached: a pure function of its arguments)."""
     try:
         claim = FALSE_CLAIMS[name]
@@ -205,6 +206,6 @@ def refute(name: str, activations: tuple[str, ...] = tuple(NUMERIC)) -> Outcome:
     return refute_claim(claim, activations)
 
 
-def refute_all(activations: tuple[str, ...] = tuple(NUMERIC)) -> tuple[Outcome, ...]:
+def refute_all(activations: tuple[str, ...] = DEFAULT_ACTIVATIONS) -> tuple[Outcome, ...]:
     """Every registered false claim, in registry order, refuted with cases of ``activations``."""
     return tuple(refute(name, activations) for name in FALSE_CLAIMS)

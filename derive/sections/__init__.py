@@ -24,6 +24,9 @@ HOMES = {
     "linear-power": "linear",
     "diagonalised": "linear",
     "gelfand": "linear",
+    "ff-layer": "feedforward",
+    "ff-chain": "feedforward",
+    "ff-bound": "feedforward",
     "truncation": "truncation",
     "lstm": "lstm",
     "gru": "lstm",
@@ -87,25 +90,25 @@ Preparer = Callable[["Config"], object]
 
 def registry() -> dict[str, SectionBuilder]:
     """derive's own sections, by key."""
-    from . import bound, chain, conventions, linear, lstm, slopes, truncation, worked
+    from . import bound, chain, conventions, feedforward, linear, lstm, slopes, truncation, worked
 
-    return {m.KEY: m.build for m in (conventions, chain, bound, linear, truncation, slopes, worked, lstm)}
+    return {m.KEY: m.build for m in (conventions, chain, bound, linear, feedforward, truncation, slopes, worked, lstm)}
 
 
 def preparers() -> dict[str, Preparer]:
     """derive's sections' preparations, by section key: the LSTM's check (the other symbolic sections share the build's
     caches, so they run in the build's own process)."""
-    from . import lstm
+    from . import feedforward, lstm
 
-    return {lstm.KEY: lstm.prepare}
+    return {lstm.KEY: lstm.prepare, feedforward.KEY: feedforward.prepare}
 
 
 def checkers() -> dict[str, Checker]:
     """derive's own checks, by statement label."""
     from .. import chain, gamma_check
-    from . import bound, linear, lstm
+    from . import bound, feedforward, linear, lstm
 
-    return {**chain.CHECKS, **gamma_check.CHECKS, **bound.CHECKS, **linear.CHECKS, **lstm.CHECKS}
+    return {**chain.CHECKS, **gamma_check.CHECKS, **bound.CHECKS, **linear.CHECKS, **feedforward.CHECKS, **lstm.CHECKS}
 
 
 __all__ = ["BuildContext", "Preparer", "SectionBuilder", "checkers", "preparers", "registry"]

@@ -26,6 +26,7 @@ def preparers() -> dict[str, Preparer]:
 
 def checkers() -> dict[str, Checker]:
     """The checks verify provides for printed statements (rigorous, in ball arithmetic)."""
+    from .. import feedforward
     from ..numeric_checks import CHECKS
 
-    return dict(CHECKS)
+    return {**CHECKS, **feedforward.CHECKS}
