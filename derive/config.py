@@ -27,6 +27,7 @@ DEFAULT_SECTIONS = (
     "tightness",
     "clipping",
     "lstm",
+    "gates",
     "refutations",
 )
 

@@ -12,16 +12,16 @@ from derive.sections import Preparer, SectionBuilder
 
 def registry() -> dict[str, SectionBuilder]:
     """verify's sections, by key."""
-    from . import clipping, evidence, refutations, tightness
+    from . import clipping, evidence, gates, refutations, tightness
 
-    return {m.KEY: m.build for m in (evidence, tightness, clipping, refutations)}
+    return {m.KEY: m.build for m in (evidence, tightness, clipping, gates, refutations)}
 
 
 def preparers() -> dict[str, Preparer]:
     """verify's sections' preparations (the refutation searches; the sweep and the figure), by section key."""
-    from . import evidence, refutations
+    from . import evidence, gates, refutations
 
-    return {m.KEY: m.prepare for m in (evidence, refutations)}
+    return {m.KEY: m.prepare for m in (evidence, refutations, gates)}
 
 
 def checkers() -> dict[str, Checker]:
