@@ -54,6 +54,7 @@ def _established(context: BuildContext, label: str) -> tuple[sp.Basic, CheckResu
 
 def build(context: BuildContext) -> Section:
     st, m = context.statements, context.model
+    n = m.notation
     j, k, L = st.idx.j, st.idx.k, st.layers
     s, a, W, b = (st.layer(role, j) for role in ("state", "preactivation", "weight", "bias"))
     intro = Paragraph(
@@ -84,9 +85,13 @@ def build(context: BuildContext) -> Section:
             "Entry ",
             sp.Symbol("(p, q)"),
             " is ",
-            sp.Eq(sp.Symbol(r"\partial s^{(j)}_p / \partial s^{(j-1)}_q"), sp.Symbol(r"\varphi'(a^{(j)}_p) W^{(j)}_{pq}"), evaluate=False),
+            sp.Eq(
+                sp.Symbol(rf"\partial {n.state}^{{(j)}}_p / \partial {n.state}^{{(j-1)}}_q"),
+                sp.Symbol(rf"{n.activation}'({n.preactivation}^{{(j)}}_p) W^{{(j)}}_{{pq}}"),
+                evaluate=False,
+            ),
             " by the chain rule through ",
-            sp.Symbol(r"a^{(j)}_p"),
+            sp.Symbol(rf"{n.preactivation}^{{(j)}}_p"),
             ", as for the recurrent step ",
             context.ref("per-step"),
             ".",
@@ -99,9 +104,9 @@ def build(context: BuildContext) -> Section:
         "The chain over the layers",
         chain_math,
         (
-            sp.Symbol(f"s^{{({L})}}"),
+            st.layer("state", L),
             " depends on ",
-            sp.Symbol(f"s^{{({k})}}"),
+            st.layer("state", k),
             " only through the layers in between; the chain rule multiplies their Jacobians, later layers on the left, as ",
             context.ref("product"),
             " multiplies the steps. There are ",
@@ -254,7 +259,7 @@ def check_ff_layer(math: sp.Basic, context: CheckContext) -> CheckResult:
         label,
         (
             "the left side is the Jacobian of one explicit layer ",
-            sp.Eq(sp.Symbol("s"), sp.Symbol(r"\varphi(W s' + b)"), evaluate=False),
+            sp.Eq(sp.Symbol(n.state), sp.Symbol(rf"{n.activation}(W {n.state}' + b)"), evaluate=False),
             ", entry by entry; the right side is evaluated from the printed factors; compared exactly, for the general ",
             context.model.phi,
             " and each activation",
