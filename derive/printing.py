@@ -68,6 +68,9 @@ class ReportPrinter(LatexPrinter):
     def _print_Infinity(self, expr: sp.Basic) -> str:
         return r"\infty"
 
+    def _print_Pi(self, expr: sp.Basic) -> str:
+        return r"\pi"
+
     def _print_DiagMatrix(self, expr: sp.DiagMatrix) -> str:
         return rf"\operatorname{{diag}}\left({self._print(expr.args[0])}\right)"
 

@@ -98,9 +98,9 @@ def registry() -> dict[str, SectionBuilder]:
 def preparers() -> dict[str, Preparer]:
     """derive's sections' preparations, by section key: the LSTM's check (the other symbolic sections share the build's
     caches, so they run in the build's own process)."""
-    from . import feedforward, lstm
+    from . import feedforward, lstm, slopes
 
-    return {lstm.KEY: lstm.prepare, feedforward.KEY: feedforward.prepare}
+    return {lstm.KEY: lstm.prepare, feedforward.KEY: feedforward.prepare, slopes.KEY: slopes.prepare}
 
 
 def checkers() -> dict[str, Checker]:

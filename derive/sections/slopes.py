@@ -5,17 +5,119 @@ from __future__ import annotations
 import sympy as sp
 
 from ..activations import ACTIVATIONS, derive_gamma
-from ..document import Display, Paragraph, Section
+from ..config import Config
+from ..document import Display, Paragraph, Section, Table
 from ..expressions import Conjunction
 from . import BuildContext
 
 KEY = "slopes"
 
+#: One row of the registry's table: name, phi(z), gamma (or its enclosure's midpoint), where it is attained, the kinks.
+Row = tuple[str, sp.Expr, sp.Expr, bool, tuple[sp.Basic, ...], tuple[tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr], ...]]
+
+
+def prepare(config: Config) -> tuple[Row, ...]:
+    """gamma derived for every registered activation the report does not cover in full (about a second of SymPy and balls,
+    run beside the build): the values of the table that closes the section."""
+    rows = []
+    for name in ACTIVATIONS:
+        if name in config.activations:
+            continue
+        g = derive_gamma(name, config_variable(config))
+        kinks = tuple((k.point, k.left, k.right, k.value) for k in g.kinks)
+        rows.append((name, g.phi, g.gamma, g.exact, g.attaining(), kinks))
+    return tuple(rows)
+
+
+def config_variable(config: Config) -> str:
+    from ..notation import notation
+
+    chosen = config.notation
+    return chosen.variable if not isinstance(chosen, str) else notation(chosen).variable
+
 
 def build(context: BuildContext) -> Section:
     n = context.model.notation
-    blocks = [block for name in context.config.activations for block in _activation(name, n.variable, n.gamma)]
-    return Section(KEY, "How the slopes were found", tuple(blocks))
+    blocks: list[object] = [block for name in context.config.activations for block in _activation(name, n.variable, n.gamma)]
+    rows = context.prepared(KEY, prepare)
+    if rows:
+        blocks += list(_registry(rows, n.variable, n.gamma))
+    return Section(KEY, "How the slopes were found", tuple(blocks))  # type: ignore[arg-type]
+
+
+def _attained(places: tuple[sp.Basic, ...], z: sp.Symbol, exact: bool) -> tuple[object, ...]:
+    if not places:
+        return ("no: a limit",)
+    shown: list[object] = []
+    for place in places:
+        if shown:
+            shown.append(", ")
+        if isinstance(place, sp.Interval):
+            a, b = place.start, place.end
+            if a.is_infinite and b.is_infinite:
+                shown.append("everywhere")
+            elif b.is_infinite:
+                shown.append(sp.Gt(z, a))
+            elif a.is_infinite:
+                shown.append(sp.Lt(z, b))
+            else:
+                shown.append(sp.Symbol(f"{sp.latex(a)} < {z} < {sp.latex(b)}"))
+        else:
+            shown.append(sp.Eq(z, place if exact else sp.Float(place, 5), evaluate=False))
+    return tuple(shown)
+
+
+def _kinks(kinks: tuple[tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr], ...], z: sp.Symbol) -> tuple[object, ...]:
+    shown: list[object] = []
+    for point, left, right, value in kinks:
+        if shown:
+            shown.append(" and ")
+        shown += [sp.Eq(z, point, evaluate=False), " (slopes ", left, " and ", right, "; ", value, " used)"]
+    return tuple(shown)
+
+
+def _registry(rows: tuple[Row, ...], variable: str, gamma_name: str) -> tuple[Paragraph, Table, Paragraph]:
+    """The other activations of the registry: phi, gamma, where it is attained, the kinks (one-sided slopes, the value used)."""
+    z = sp.Symbol(variable, real=True)
+    intro = Paragraph(
+        (
+            "The same derivation, piece by piece where the formula has kinks, gives ",
+            sp.Symbol(gamma_name),
+            " for the other activations gradproof knows (python -m derive prints them all when asked to list the activations). ",
+            "Where a critical point has no closed form (SiLU's solves ",
+            sp.Eq(sp.Symbol(f"({z} - 2) e^{{{z}}}"), sp.Symbol(f"{z} + 2"), evaluate=False),
+            "), its root is isolated in ball arithmetic and ",
+            sp.Symbol(gamma_name),
+            " is given to five digits. The report itself covers the sigmoid and tanh; for these the numbers are derived, and the "
+            "test suite holds each to an independent enclosure and to a fine grid.",
+        ),
+        "The other activations",
+    )
+    table = Table(
+        (("activation",), (sp.Symbol(rf"\varphi({z})"),), (sp.Symbol(gamma_name),), ("attained",)),
+        tuple(
+            ((name.replace("_", " "),), (phi,), (gamma if exact else sp.Symbol(rf"\approx {sp.Float(gamma, 5)}"),), _attained(places, z, exact))
+            for name, phi, gamma, exact, places, _ in rows
+        ),
+        "llll",
+    )
+    kinked: list[object] = []
+    for name, _, _, _, _, kinks in rows:
+        if kinks:
+            kinked += [*(("; ",) if kinked else ()), name.replace("_", " "), " at ", *_kinks(kinks, z)]
+    after = Paragraph(
+        (
+            "The kinks, each with its one-sided slopes and the value PyTorch uses there: ",
+            *kinked,
+            ". At a kink the slope does not exist, and a framework uses some value between the two one-sided slopes. Both are "
+            "limits of slopes elsewhere, so any value between them is at most ",
+            sp.Symbol(gamma_name),
+            " in size, and the bound holds whichever is used. Softplus's slope tends to ",
+            sp.Integer(1),
+            " and never reaches it: the supremum is a limit, and no network attains the bound.",
+        )
+    )
+    return intro, table, after
 
 
 def reader_form(expr: sp.Expr, like: sp.Expr, z: sp.Symbol) -> sp.Expr:
