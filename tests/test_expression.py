@@ -162,3 +162,60 @@ def test_a_formula_undefined_somewhere_on_the_line_is_refused_in_one_line(text: 
     assert cli(["--activation-expr", text]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "is not a continuous real function" in err
+
+
+# -- the limits at their edges, the columns, the depth that closes again (each from a mutation the tests first missed) --
+
+
+def _refused(text: object) -> str:
+    with pytest.raises(ExpressionError) as caught:
+        parse_formula(text)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(("text", "column"), [("x + $", 5), ("  x.y", 4), ("x*2 ?", 5), ("  x ; 1", 5)])
+def test_the_column_named_is_the_offending_character_s(text: str, column: int) -> None:
+    assert f"at column {column} " in _refused(text)
+
+
+def test_each_limit_holds_at_its_edge() -> None:
+    from derive.expression import MAX_DIGITS, MAX_EXPONENT
+
+    assert parse_formula("x" + " " * (MAX_LENGTH - 1)) == x  # exactly MAX_LENGTH characters
+    assert parse_formula(f"x^{MAX_EXPONENT}") == x**MAX_EXPONENT
+    assert "above" in _refused(f"x^{MAX_EXPONENT + 1}")
+    assert parse_formula("1e300*x") == sp.Integer(10) ** 300 * x and "exponent above 300" in _refused("1e301*x")
+    assert parse_formula("1" * MAX_DIGITS + "*x") == sp.Integer("1" * MAX_DIGITS) * x
+    assert f"more than {MAX_DIGITS}" in _refused("1" * (MAX_DIGITS + 1) + "*x")
+
+
+@pytest.mark.parametrize("opening", ["(", "-", "exp(", "1^"])
+def test_nesting_is_counted_for_every_kind_and_released_when_it_closes(opening: str) -> None:
+    """MAX_DEPTH of one kind is accepted, one more is refused; and side by side, as many as fit, since each closes again."""
+    closing = {"(": ")", "exp(": ")"}.get(opening, "")
+    core, tail = ("1", "*x") if opening == "1^" else ("x", "")  # a power tower of ones, times x
+
+    def nested(n: int) -> str:
+        return opening * n + core + closing * n + tail
+
+    assert isinstance(parse_formula(nested(MAX_DEPTH)), sp.Expr)
+    assert f"nested more than {MAX_DEPTH}" in _refused(nested(MAX_DEPTH + 1))
+    side_by_side = " + ".join([nested(5)] * 12)  # 60 openings in all, never more than 5 deep
+    assert len(side_by_side) <= MAX_LENGTH and isinstance(parse_formula(side_by_side), sp.Expr)
+
+
+def test_the_functions_and_their_arity() -> None:
+    assert parse_formula("softplus(x)") == sp.log(1 + sp.exp(x))
+    assert "takes 1 argument" in _refused("exp(x, x)")
+    assert "must be called" in _refused("exp+x")
+    assert "expected ')'" in _refused("(x, 1)")
+
+
+@pytest.mark.parametrize("text", ["sqrt(-1)*x", "log(-1)*x", "x*(1/(x - x))"])
+def test_a_value_that_is_not_a_real_function_is_refused(text: str) -> None:
+    assert "not a real function" in _refused(text) or "division by zero" in _refused(text)
+
+
+@pytest.mark.parametrize("value", [3, None, b"x", ["x"]])
+def test_anything_but_text_is_refused(value: object) -> None:
+    assert "must be text" in _refused(value)

@@ -105,3 +105,51 @@ def test_the_layers_print_with_their_index_as_a_superscript() -> None:
 
     assert latex(Layer("s", sp.Symbol("j") - 1)) == "s^{(j-1)}"
     assert latex(derive.statement("ff-layer")) == r"\frac{\partial s^{(j)}}{\partial s^{(j-1)}} = \operatorname{diag}(\varphi'(a^{(j)})) W^{(j)}"
+
+
+def _written(body: Callable[[Statements, sp.Symbol], sp.Expr]) -> Chain:
+    st = _statements()
+    j, k, L = st.idx.j, st.idx.k, st.layers
+    return Chain(st.ff_bound.args[0], "<=", sp.Product(body(st, j), (j, k + 1, L)))
+
+
+def _norm(st: Statements, j: sp.Symbol) -> Norm:
+    return Norm(st.layer("weight", j))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        lambda st, j: sp.Mul(1, st.gamma, _norm(st, j), evaluate=False),
+        lambda st, j: sp.Mul(st.gamma, sp.Pow(_norm(st, j), 2, evaluate=False), sp.Pow(_norm(st, j), -1, evaluate=False), evaluate=False),
+        lambda st, j: sp.Mul(st.gamma, sp.Add(_norm(st, j) / 2, _norm(st, j) / 2, evaluate=False), evaluate=False),
+    ],
+    ids=["a factor 1", "a square over the norm", "two halves"],
+)
+def test_the_same_bound_written_otherwise_passes(body: Callable[[Statements, sp.Symbol], sp.Expr]) -> None:
+    """Numbers, powers and sums in the printed factor are evaluated as written: the bound written another way passes."""
+    assert derive.check_statement("ff-bound", _written(body)).comparisons > 0
+
+
+def _malformed() -> dict[str, Callable[[Statements], sp.Basic]]:
+    def chain(st: Statements, left: sp.Basic, right: sp.Basic | None = None) -> Chain:
+        return Chain(left, "<=", st.ff_bound.args[2] if right is None else right)
+
+    return {
+        "an equation": lambda st: sp.Eq(st.ff_bound.args[0], st.ff_bound.args[2], evaluate=False),
+        "strict": lambda st: Chain(st.ff_bound.args[0], "<", st.ff_bound.args[2]),
+        "the 1-norm": lambda st: chain(st, Norm(st.ff_bound.args[0].args[0], 1)),
+        "not a Jacobian": lambda st: chain(st, Norm(st.layer("weight", st.layers))),
+        "a pre-activation at one end": lambda st: chain(st, Norm(Jacobian(st.layer("preactivation", st.layers), st.layer("state", st.idx.k)))),
+        "one layer at both ends": lambda st: chain(st, Norm(Jacobian(st.layer("state", st.idx.k), st.layer("state", st.idx.k)))),
+        "no product": lambda st: chain(st, sp.Pow(st.gamma * st.lam, st.layers - st.idx.k)),
+        "the input's norm": lambda st: chain(st, sp.Product(st.gamma * Norm(st.layer("state", st.idx.j)), (st.idx.j, st.idx.k + 1, st.layers))),
+        "a function of the norm": lambda st: chain(st, sp.Product(st.gamma * sp.exp(_norm(st, st.idx.j)), (st.idx.j, st.idx.k + 1, st.layers))),
+        "a range not over the layers": lambda st: chain(st, sp.Product(st.gamma * _norm(st, st.idx.j), (st.idx.j, 1, sp.Symbol("n")))),
+    }
+
+
+@pytest.mark.parametrize("shape", sorted(_malformed()))
+def test_a_statement_of_another_shape_is_refused(shape: str) -> None:
+    with pytest.raises(CheckFailed, match="ff-bound"):
+        derive.check_statement("ff-bound", _malformed()[shape](_statements()))

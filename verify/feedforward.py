@@ -75,9 +75,9 @@ def _read(math: sp.Basic, context: CheckContext) -> tuple[sp.Expr, sp.Expr, sp.P
     return top, bottom, right
 
 
-def _value(expr: sp.Basic, network: _Network, gamma: tuple[sp.Symbol, arb], weight: str, side: str) -> arb:
-    """The printed right side's factor as a ball: numbers exactly, gamma, the norm of a layer's weight (its enclosure's
-    ``side`` end, lo or hi), products, sums and integer powers of those; anything else is not the bound's."""
+def _value(expr: sp.Basic, network: _Network, gamma: tuple[sp.Symbol, arb], weight: str) -> arb:
+    """The printed right side's factor as a ball: numbers exactly, gamma, the norm of a layer's weight (its enclosure, both
+    ends), products, sums and integer powers of those; anything else is not the bound's."""
     if expr == gamma[0]:
         return gamma[1]
     if expr.is_Number:
@@ -88,15 +88,15 @@ def _value(expr: sp.Basic, network: _Network, gamma: tuple[sp.Symbol, arb], weig
         j = inner.index
         fail_unless(LABEL, j.is_Integer and 1 <= int(j) <= network.layers, f"{expr}: layer {j} is not one of the network's 1 .. {network.layers}")
         lo, hi = norm_enclosure(network.weights[int(j) - 1])
-        return lo if side == "lo" else hi
+        return lo.union(hi)
     if isinstance(expr, sp.Mul | sp.Add):
-        parts = [_value(a, network, gamma, weight, side) for a in expr.args]
+        parts = [_value(a, network, gamma, weight) for a in expr.args]
         result = parts[0]
         for part in parts[1:]:
             result = result * part if isinstance(expr, sp.Mul) else result + part
         return result
     if isinstance(expr, sp.Pow) and expr.exp.is_Integer:
-        base = _value(expr.base, network, gamma, weight, side)
+        base = _value(expr.base, network, gamma, weight)
         result = arb(1)
         for _ in range(abs(int(expr.exp))):
             result *= base
@@ -105,14 +105,14 @@ def _value(expr: sp.Basic, network: _Network, gamma: tuple[sp.Symbol, arb], weig
 
 
 def _product(right: sp.Product, network: _Network, gamma: tuple[sp.Symbol, arb], weight: str, ends: dict[sp.Expr, int]) -> arb:
-    """The printed product over its index, at concrete ends; both ends of each factor's ball kept (lo and hi unioned)."""
+    """The printed product over its index, at concrete ends, in balls."""
     body, (index, lower, upper) = right.args[0], right.args[1]
     low, high = sp.sympify(lower).subs(ends), sp.sympify(upper).subs(ends)
     fail_unless(LABEL, low.is_Integer and high.is_Integer, f"the product's range {lower} .. {upper} is not concrete at {ends}")
     result = arb(1)
     for j in range(int(low), int(high) + 1):
         factor = body.xreplace({index: j})
-        result *= _value(factor, network, gamma, weight, "lo").union(_value(factor, network, gamma, weight, "hi"))
+        result *= _value(factor, network, gamma, weight)
     return result
 
 
