@@ -77,7 +77,7 @@ def _read(math: sp.Basic, context: CheckContext) -> tuple[sp.Expr, sp.Expr, sp.P
 
 def _value(expr: sp.Basic, network: _Network, gamma: tuple[sp.Symbol, arb], weight: str) -> arb:
     """The printed right side's factor as a ball: numbers exactly, gamma, the norm of a layer's weight (its enclosure, both
-    ends), products, sums and integer powers of those; anything else is not the bound's."""
+    ends), and products of those; anything else (a power, a sum, a function) is not the bound's and is refused."""
     if expr == gamma[0]:
         return gamma[1]
     if expr.is_Number:
@@ -89,18 +89,11 @@ def _value(expr: sp.Basic, network: _Network, gamma: tuple[sp.Symbol, arb], weig
         fail_unless(LABEL, j.is_Integer and 1 <= int(j) <= network.layers, f"{expr}: layer {j} is not one of the network's 1 .. {network.layers}")
         lo, hi = norm_enclosure(network.weights[int(j) - 1])
         return lo.union(hi)
-    if isinstance(expr, sp.Mul | sp.Add):
-        parts = [_value(a, network, gamma, weight) for a in expr.args]
-        result = parts[0]
-        for part in parts[1:]:
-            result = result * part if isinstance(expr, sp.Mul) else result + part
-        return result
-    if isinstance(expr, sp.Pow) and expr.exp.is_Integer:
-        base = _value(expr.base, network, gamma, weight)
+    if isinstance(expr, sp.Mul):
         result = arb(1)
-        for _ in range(abs(int(expr.exp))):
-            result *= base
-        return result if int(expr.exp) >= 0 else 1 / result
+        for part in expr.args:
+            result *= _value(part, network, gamma, weight)
+        return result
     raise CheckFailed(LABEL, f"{expr} is not a number, gamma or a layer's weight norm")
 
 
