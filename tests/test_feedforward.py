@@ -148,3 +148,31 @@ def _malformed() -> dict[str, Callable[[Statements], sp.Basic]]:
 def test_a_statement_of_another_shape_is_refused(shape: str) -> None:
     with pytest.raises(CheckFailed, match="ff-bound"):
         derive.check_statement("ff-bound", _malformed()[shape](_statements()))
+
+
+def test_numbers_in_a_layer_s_jacobian_are_scalars_wherever_they_stand() -> None:
+    """diag(phi'(a)) W written with 2 in front and 1/2 in the middle passes; 2 alone in front (twice the slopes) does not."""
+    st = _statements()
+    j = st.idx.j
+    diag = sp.Function(r"\operatorname{diag}")(st.model.phi_prime(st.layer("preactivation", j)))
+    same = sp.Mul(2, diag, sp.Rational(1, 2), st.layer("weight", j), evaluate=False)
+    assert derive.check_statement("ff-layer", sp.Eq(st.ff_layer.lhs, same, evaluate=False)).comparisons > 0
+    twice = sp.Mul(2, diag, st.layer("weight", j), evaluate=False)
+    with pytest.raises(CheckFailed, match="differ"):
+        derive.check_statement("ff-layer", sp.Eq(st.ff_layer.lhs, twice, evaluate=False))
+
+
+def test_the_section_prints_only_the_statements_its_preparation_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exact checks run in a forked child on the statement as it was then; the section refuses a result for another."""
+    from derive.sections import feedforward
+
+    real = feedforward.prepare
+
+    def stale(config: derive.Config) -> dict[str, tuple[str, object]]:
+        found = real(config)
+        checked, result = found["ff-layer"]
+        return {**found, "ff-layer": (checked.replace("Integer(-1)", "Integer(-2)"), result)}
+
+    monkeypatch.setattr(feedforward, "prepare", stale)
+    with pytest.raises(CheckFailed, match="the checked statement is not the one printed"):
+        derive.build(derive.Config(sections=("conventions", "chain", "bound", "feedforward")))

@@ -205,18 +205,10 @@ def evaluate(expr: sp.Basic, env: Env, pair: ActivationPair, label: str) -> sp.I
         fail_unless(label, expr in env, f"{expr} is no layer of the explicit network")
         return env[expr]
     if isinstance(expr, sp.Mul):
-        result = None
-        for factor in expr.args:
-            value = evaluate(factor, env, pair, label) if not factor.is_number else sp.ImmutableMatrix([[factor]])
-            if result is None:
-                result = value
-            elif value.shape == (1, 1) and result.shape != (1, 1) and factor.is_number:
-                result = sp.ImmutableMatrix(result * value[0, 0])
-            else:
-                fail_unless(label, result.shape[1] == value.shape[0], f"the factors of {expr} do not conform ({result.shape} then {value.shape})")
-                result = sp.ImmutableMatrix(result * value)
-        assert result is not None
-        return result
+        scale = sp.Mul(*(factor for factor in expr.args if factor.is_number))  # numbers are scalars wherever they stand
+        matrices = [evaluate(factor, env, pair, label) for factor in expr.args if not factor.is_number]
+        fail_unless(label, matrices != [], f"{expr} is a number, not a matrix")
+        return sp.ImmutableMatrix(_multiply(matrices, label, expr) * scale)
     if isinstance(expr, AppliedUndef) and expr.func.__name__ == r"\operatorname{diag}":
         (inner,) = expr.args
         fail_unless(label, isinstance(inner, AppliedUndef) and len(inner.args) == 1, f"diag of {inner}, not of a slope at a vector")
