@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from .activations import ACTIVATIONS, DEFAULT_ACTIVATIONS
-from .command import EXIT_OK, EXIT_STALE, Parser, Streams, epilog, integer, run
+from .command import EXIT_OK, EXIT_STALE, Parser, Streams, epilog, finish, integer, run
 from .config import DEFAULT_SECTIONS, MAX_DIM, MAX_LAG, Config
 from .errors import ConfigError, GradproofError
 from .formats import families
@@ -186,12 +185,12 @@ def cli(args: Sequence[str] | None = None, prog: str = "python -m derive") -> in
 
 
 def main() -> None:
-    sys.exit(cli())
+    finish(cli())
 
 
 def script() -> None:
     """The installed ``gradproof`` command: the same command line, named as it was called."""
-    sys.exit(cli(prog="gradproof"))
+    finish(cli(prog="gradproof"))
 
 
 if __name__ == "__main__":

@@ -41,10 +41,14 @@ def parallel_allowed() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
 
 
+_INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
+
+
 def _child(send: Connection, job: Callable[[], object]) -> None:
     """Run ``job`` and send (True, result) or (False, error) to the parent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent decides
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handler is inherited; terminate() must end the child
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _INTERRUPTS)  # blocked by the parent while it forked (Prepared.__enter__)
     try:
         outcome: tuple[bool, object] = (True, job())
     except BaseException as error:  # noqa: BLE001 (sent to the parent and raised there)
@@ -99,8 +103,17 @@ class Prepared:
 
     def __enter__(self) -> Prepared:
         if self._parallel:
-            for key, job in self._jobs.items():
-                self._running[key] = _Job(job)
+            # An interrupt while the children are forked would leave some started and none stopped (__exit__ does not run
+            # when __enter__ raises): Ctrl-C and SIGTERM wait until every child has its own handlers, then arrive here.
+            previous = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
+            try:
+                for key, job in self._jobs.items():
+                    self._running[key] = _Job(job)
+            except BaseException:
+                self.__exit__(None, None, None)
+                raise
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None) -> None:

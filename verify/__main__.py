@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from derive.command import EXIT_CHECK, EXIT_OK, Parser, Streams, epilog, integer, run
+from derive.command import EXIT_CHECK, EXIT_OK, Parser, Streams, epilog, finish, integer, run
 from derive.errors import ConfigError
 from derive.writer import ensure_writable, write
 
@@ -136,4 +135,4 @@ def cli(args: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(cli())
+    finish(cli())
