@@ -170,3 +170,17 @@ def test_an_override_replaces_only_what_it_gives() -> None:
 def test_an_unknown_name_is_a_config_error() -> None:
     with pytest.raises(derive.ConfigError, match="swish2"):
         numeric("swish2")
+
+
+@pytest.mark.parametrize("name", ["silu", "gelu"])
+def test_a_slope_that_changes_sign_meets_its_accuracy_across_the_band_around_its_zero(name: str) -> None:
+    """SiLU's and GELU's slopes cancel near their zeros: floats outside a band, mpmath inside it. A dense grid across the
+    band's edges (and GELU's floor at -30) holds the stated accuracy on both sides."""
+    act = numeric(name)
+    assert act.log_slope_accuracy is not None
+    grid = np.concatenate([np.linspace(-2.0, 0.0, 2001), np.linspace(-31.0, -29.0, 41)])
+    _, exact = _reference(ACTIVATIONS[name], grid)
+    computed = act.log_slope(grid)
+    with mpmath.workdps(50):
+        for a, value, truth in zip(grid, computed, exact, strict=True):
+            assert abs(mpmath.mpf(float(value)) - truth) <= act.log_slope_accuracy * u * (1 + abs(truth)), (name, a)

@@ -18,6 +18,7 @@ u (9 log 2 + 2 |L|) <= 8 u (1 + |L|). A lambdified form has no stated accuracy (
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import cast
@@ -210,18 +211,59 @@ def _gelu_slope(x: mpmath.mpf) -> mpmath.mpf:
     return mpmath.ncdf(x) + x * mpmath.npdf(x)
 
 
+_ERFC = np.frompyfunc(math.erfc, 1, 1)
+#: GELU' = Phi(a) + a phi(a) vanishes at a ~ -0.7518 (Phi(a) = -a phi(a) there): within this of it, and below GELU_FLOOR
+#: (where Phi and phi underflow), the slope is computed in mpmath at 40 digits; elsewhere in floats with math.erfc.
+GELU_ZERO, GELU_BAND, GELU_FLOOR = -0.7517915241, 0.25, -30.0
+
+
+def _gelu_parts(a: Array) -> tuple[Array, Array]:
+    """(Phi(a), a phi(a)) in floats: Phi by erfc of -a/sqrt 2 (within a few ulps, times the condition of erfc there, about
+    1 + a^2), phi by exp."""
+    x = np.asarray(a, dtype=np.float64)
+    cdf = 0.5 * np.asarray(_ERFC(-x / math.sqrt(2.0)), dtype=np.float64)
+    return cdf, x * np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+
+
 def _gelu(a: Array) -> Array:
-    """GELU in mpmath at 40 digits, rounded once (no erf in NumPy; the slow route, but exact to u/2)."""
-    return _mp(_gelu_phi, a)
+    """GELU a Phi(a) = a erfc(-a/sqrt 2)/2: within 4 u (1 + a^2) relative (erfc's condition for a << 0), or underflowing."""
+    x = np.asarray(a, dtype=np.float64)
+    return cast(Array, x * _gelu_parts(x)[0])
+
+
+def _gelu_slow(a: Array) -> NDArray[np.bool_]:
+    x = np.asarray(a, dtype=np.float64)
+    return cast(NDArray[np.bool_], (np.abs(x - GELU_ZERO) < GELU_BAND) | (x < GELU_FLOOR))
 
 
 def _log_gelu_slope(a: Array) -> Array:
-    """log |GELU'(a)| in mpmath at 40 digits, rounded once: within u (1/2 + |L|) (c = 1); finite where GELU' underflows."""
-    return _mp(lambda x: mpmath.log(abs(_gelu_slope(x))) if _gelu_slope(x) != 0 else mpmath.mpf("-inf"), a)
+    """log |GELU'(a)|. Outside the band around its zero and above GELU_FLOOR: log |Phi + a phi| in floats, the two terms
+    each within (4 + a^2) u and their sum at most 6 times the larger in size there, so within 32 u (1 + |L|); elsewhere
+    mpmath at 40 digits, rounded once (finite where GELU' underflows)."""
+    x = np.asarray(a, dtype=np.float64)
+    out = np.empty(x.shape)
+    slow = _gelu_slow(x)
+    fast = ~slow
+    if fast.any():
+        cdf, density = _gelu_parts(x[fast])
+        with np.errstate(divide="ignore"):
+            out[fast] = np.log(np.abs(cdf + density))
+    if slow.any():
+        out[slow] = _mp(lambda v: mpmath.log(abs(_gelu_slope(v))) if _gelu_slope(v) != 0 else mpmath.mpf("-inf"), x[slow])
+    return out
 
 
 def _gelu_sign(a: Array) -> Array:
-    return _mp(lambda x: mpmath.mpf(-1) if _gelu_slope(x) < 0 else mpmath.mpf(1), a)
+    x = np.asarray(a, dtype=np.float64)
+    out = np.empty(x.shape)
+    slow = _gelu_slow(x)
+    fast = ~slow
+    if fast.any():
+        cdf, density = _gelu_parts(x[fast])
+        out[fast] = np.where(cdf + density < 0, -1.0, 1.0)
+    if slow.any():
+        out[slow] = _mp(lambda v: mpmath.mpf(-1) if _gelu_slope(v) < 0 else mpmath.mpf(1), x[slow])
+    return out
 
 
 #: Stable forms, per registered name; each is tested against the SymPy expression (tests/test_numeric_activations.py).
@@ -237,7 +279,7 @@ OVERRIDES: dict[str, Override] = {
     "hard_tanh": Override(phi=_hard_tanh, log_slope=lambda a: _constant_log(np.abs(a) < 1, 0.0, -np.inf), log_slope_accuracy=0.0),
     "hard_sigmoid": Override(phi=_hard_sigmoid, log_slope=lambda a: _constant_log(np.abs(a) < 3, LOG_SIXTH, -np.inf), log_slope_accuracy=1.0),
     "silu": Override(phi=_silu, log_slope=_log_silu_slope, log_slope_accuracy=48.0, sign=_silu_sign, phi_accuracy=6.0),
-    "gelu": Override(phi=_gelu, log_slope=_log_gelu_slope, log_slope_accuracy=1.0, sign=_gelu_sign, phi_accuracy=1.0),
+    "gelu": Override(phi=_gelu, log_slope=_log_gelu_slope, log_slope_accuracy=32.0, sign=_gelu_sign, phi_accuracy=4.0),
 }
 
 
