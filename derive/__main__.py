@@ -153,7 +153,11 @@ def _describe(act: object, variable: str = "z") -> tuple[str, str]:
         value = f"gamma = {root.slope_form.subs(g.variable, sp.Symbol(z + '*'))} ~ {float(g.gamma):.10g}, {z}* the root of {root.equation.lhs} = 0"
     places = [_where(p, z) if isinstance(p, sp.Interval) else f"{z} = {p if g.exact else format(float(p), '.10g')}" for p in g.attaining()]
     where = f"attained at {' and '.join(places)}" if places else "not attained (a limit)"
-    kinks = "; ".join(f"kink at {k.point}: slopes {k.left} and {k.right}, {k.value} used there" for k in g.kinks)
+    registered = ACTIVATIONS.get(act.name) is act
+    kinks = "; ".join(
+        f"kink at {k.point}: slopes {k.left} and {k.right}, " + (f"PyTorch uses {k.value}" if registered else "any value between them keeps the bound")
+        for k in g.kinks
+    )
     notes = "; ".join(part for part in (kinks, act.note) if part)
     return value, where + (f" ({notes})" if notes else "")
 

@@ -379,7 +379,7 @@ def test_list_activations_prints_each_with_its_derived_gamma(capsys: pytest.Capt
         assert f"gamma = {g.gamma}" in line if g.gamma.is_Rational else f"{float(g.gamma):.10g}" in line
         assert ("attained at" in line) if g.argmax is not None else ("not attained" in line)
         assert all(f"kink at {k.point}: slopes {k.left} and {k.right}" in line for k in g.kinks)
-    assert "attained at z > 0 (kink at 0: slopes 0 and 1, 0 used there)" in lines[3]  # relu
+    assert "attained at z > 0 (kink at 0: slopes 0 and 1, PyTorch uses 0)" in lines[3]  # relu
     assert "z* the root of z*exp(z) - z - 2*exp(z) - 2 = 0" in lines[10] and "attained at z = 2.399357281" in lines[10]  # silu
 
 

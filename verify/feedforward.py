@@ -190,7 +190,13 @@ def check_ff_bound(math: sp.Basic, context: CheckContext) -> CheckResult:
         ),
         proved + held + attained,
         ((f"{proved} inequalities proved in strict ball order, {held} held with equality to the balls' width, {attained} attained on witnesses",),),
-        summary=("in ball arithmetic, at every ", st.idx.k, " of ", count, " networks of unequal widths, witnesses that attain it included"),
+        summary=(
+            "in ball arithmetic, at every ",
+            st.idx.k,
+            " of ",
+            sp.Integer(networks // max(len(context.config.activations), 1)),
+            " networks per activation, among them square witnesses that attain it",
+        ),
     )
 
 

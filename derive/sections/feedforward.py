@@ -71,9 +71,11 @@ def build(context: BuildContext) -> Section:
             sp.Symbol(r"n_{j-1}"),
             " units of one layer to the ",
             sp.Symbol(r"n_j"),
-            " of the next (the transpose of the ",
-            sp.Symbol(r"w^{(j)}"),
-            " some texts write). The layers' widths may differ, so the Jacobians are rectangular.",
+            " of the next (some texts store the transpose, ",
+            sp.Eq(sp.Symbol(r"w^{(j)}"), sp.Symbol(r"W^{(j)\top}"), evaluate=False),
+            ", and write ",
+            sp.Symbol(rf"{n.preactivation}^{{(j)}} = w^{{(j)\top}} {n.state}^{{(j-1)}} + b^{{(j)}}"),
+            "). The layers' widths may differ, so the Jacobians are rectangular.",
         )
     )
     layer_math, layer_result = _established(context, "ff-layer")
@@ -150,18 +152,35 @@ def build(context: BuildContext) -> Section:
         ),
         (bound_result, GOLUB_VAN_LOAN),
     )
+    r = sp.Symbol("r")
+    scaled = sp.Mul(st.gamma, Norm(W), evaluate=False)
     after = Paragraph(
         (
-            "So a deep network vanishes or explodes as a recurrent one does. With the sigmoid, ",
+            "So the same bound governs a deep network: if every ",
+            sp.Le(scaled, r),
+            " with ",
+            sp.Lt(r, 1),
+            ", the Jacobian vanishes geometrically with depth, and growth needs some ",
+            sp.Gt(scaled, 1),
+            " (necessary, not sufficient, as for ",
+            context.ref("regimes"),
+            "). With the sigmoid, ",
             sp.Eq(st.gamma, sp.Rational(1, 4)),
-            ", so layers whose weights have norm below ",
-            sp.Integer(4),
-            " make the bound shrink geometrically with depth. What differs is that each layer's weight may be "
-            "scaled on its own, which is what careful initialisations (Glorot's, He's) do: they keep ",
-            sp.Mul(st.gamma, Norm(W), evaluate=False),
-            " near ",
+            ", so layers with ",
+            sp.Le(Norm(W), st.lam),
+            " for a ",
+            sp.Lt(st.lam, 4),
+            " make the bound shrink at least like ",
+            sp.Pow(st.lam / 4, sp.Symbol(f"{L} - {k}"), evaluate=False),
+            ". What differs from the recurrent case is that each layer's weight may be scaled on its own. Glorot's and He's "
+            "initialisations choose the variance of the entries so that the variance of activations and gradients stays roughly "
+            "constant from layer to layer; that is an average-case criterion, and the 2-norm of such a matrix is about ",
+            sp.Integer(2),
+            " or more, so this bound alone does not explain why they work. Orthogonal initialisation, with every singular value ",
             sp.Integer(1),
-            " at every layer.",
+            ", is the one that sets ",
+            sp.Eq(Norm(W), 1, evaluate=False),
+            ".",
         )
     )
     return Section(KEY, "Deep feed-forward networks", (intro, layer, chain, bound, after))

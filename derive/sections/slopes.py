@@ -6,7 +6,7 @@ import sympy as sp
 
 from ..activations import ACTIVATIONS, derive_gamma
 from ..config import Config
-from ..document import Display, Paragraph, Section, Table
+from ..document import Display, Paragraph, Ref, Section, Table
 from ..expressions import Conjunction
 from . import BuildContext
 
@@ -48,11 +48,17 @@ def build(context: BuildContext) -> Section:
 def _attained(places: tuple[sp.Basic, ...], z: sp.Symbol, exact: bool) -> tuple[object, ...]:
     if not places:
         return ("no: a limit",)
+    points = {p for p in places if not isinstance(p, sp.Interval)}
     shown: list[object] = []
     for place in places:
+        if not isinstance(place, sp.Interval) and any(isinstance(i, sp.Interval) and place in (i.start, i.end) for i in places):
+            continue  # a join that attains it, shown with its interval: z >= 0, not z > 0 and z = 0
         if shown:
             shown.append(", ")
-        if isinstance(place, sp.Interval):
+        if isinstance(place, sp.Interval) and (place.start in points or place.end in points):
+            a, b = place.start, place.end
+            shown.append(sp.Ge(z, a) if b.is_infinite else sp.Le(z, b) if a.is_infinite else sp.Symbol(rf"{sp.latex(a)} \le {z} \le {sp.latex(b)}"))
+        elif isinstance(place, sp.Interval):
             a, b = place.start, place.end
             if a.is_infinite and b.is_infinite:
                 shown.append("everywhere")
@@ -63,7 +69,7 @@ def _attained(places: tuple[sp.Basic, ...], z: sp.Symbol, exact: bool) -> tuple[
             else:
                 shown.append(sp.Symbol(f"{sp.latex(a)} < {z} < {sp.latex(b)}"))
         else:
-            shown.append(sp.Eq(z, place if exact else sp.Float(place, 5), evaluate=False))
+            shown.append(sp.Eq(z, place, evaluate=False) if exact else sp.Symbol(rf"{z} \approx {sp.Float(place, 5)}"))
     return tuple(shown)
 
 
@@ -76,6 +82,25 @@ def _kinks(kinks: tuple[tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr], ...], z: sp.S
     return tuple(shown)
 
 
+def _silu(rows: tuple[Row, ...], z: sp.Symbol, gamma_name: str) -> tuple[object, ...]:
+    """The sentence on SiLU's critical points, with its root as derived (nothing when SiLU is not in the table)."""
+    found = [places for name, _, _, exact, places, _ in rows if name == "silu" and not exact and places]
+    if not found:
+        return ()
+    root = sp.Float(found[0][0], 5)
+    return (
+        " SiLU's slope has its critical points at the two roots ",
+        sp.Symbol(rf"{z} \approx \pm {root}"),
+        " of ",
+        sp.Eq(sp.Symbol(f"({z} - 2) e^{{{z}}}"), sp.Symbol(f"{z} + 2"), evaluate=False),
+        ", which has no closed form; the positive one, ",
+        sp.Symbol(f"{z}^*"),
+        ", isolated in ball arithmetic, gives the maximum ",
+        sp.Eq(sp.Symbol(gamma_name), sp.Symbol(rf"{z}^*/4 + \tfrac{{1}}{{2}}"), evaluate=False),
+        ", shown to five digits.",
+    )
+
+
 def _registry(rows: tuple[Row, ...], variable: str, gamma_name: str) -> tuple[Paragraph, Table, Paragraph]:
     """The other activations of the registry: phi, gamma, where it is attained, the kinks (one-sided slopes, the value used)."""
     z = sp.Symbol(variable, real=True)
@@ -83,13 +108,11 @@ def _registry(rows: tuple[Row, ...], variable: str, gamma_name: str) -> tuple[Pa
         (
             "The same derivation, piece by piece where the formula has kinks, gives ",
             sp.Symbol(gamma_name),
-            " for the other activations gradproof knows (python -m derive prints them all when asked to list the activations). ",
-            "Where a critical point has no closed form (SiLU's solves ",
-            sp.Eq(sp.Symbol(f"({z} - 2) e^{{{z}}}"), sp.Symbol(f"{z} + 2"), evaluate=False),
-            "), its root is isolated in ball arithmetic and ",
-            sp.Symbol(gamma_name),
-            " is given to five digits. The report itself covers the sigmoid and tanh; for these the numbers are derived, and the "
-            "test suite holds each to an independent enclosure and to a fine grid.",
+            " for the other activations gradproof knows; the derive command's list-activations option prints them. Only the "
+            "sigmoid and tanh are checked when this report is built, by ",
+            Ref("gamma"),
+            "; the values below come from the same code and are checked by the test suite against an independent enclosure and a fine grid.",
+            *_silu(rows, z, gamma_name),
         ),
         "The other activations",
     )
@@ -109,10 +132,14 @@ def _registry(rows: tuple[Row, ...], variable: str, gamma_name: str) -> tuple[Pa
         (
             "The kinks, each with its one-sided slopes and the value PyTorch uses there: ",
             *kinked,
-            ". At a kink the slope does not exist, and a framework uses some value between the two one-sided slopes. Both are "
-            "limits of slopes elsewhere, so any value between them is at most ",
+            ". At a kink the slope does not exist; for these activations PyTorch uses one of the two one-sided slopes. Both are "
+            "limits of slopes elsewhere, so any value between them (a Clarke subgradient) is at most ",
             sp.Symbol(gamma_name),
-            " in size, and the bound holds whichever is used. Softplus's slope tends to ",
+            " in size, and the bound holds for every such choice. ELU (with ",
+            sp.Eq(sp.Symbol(r"\alpha"), 1, evaluate=False),
+            ") and softsign are differentiable where their pieces meet, with slope ",
+            sp.Integer(1),
+            ", so they have no kink. Softplus's slope tends to ",
             sp.Integer(1),
             " and never reaches it: the supremum is a limit, and no network attains the bound.",
         )
