@@ -61,6 +61,24 @@ def known_sections(keys: tuple[str, ...]) -> tuple[str, ...]:
     return keys
 
 
+def _warm(config: Config) -> None:
+    """Derive gamma for the configured activations, in both variables the build asks for (the notation's, in the
+    statements and the explicit instances; z, in verify's numeric forms), and build their numeric and ball forms: the
+    preparations' children inherit the results instead of each computing them again from cold caches."""
+    import verify
+    from verify.enclose import ball_activation
+
+    from .activations import derive_gamma
+    from .notation import notation
+
+    chosen = config.notation if not isinstance(config.notation, str) else notation(config.notation)
+    for name in config.activations:
+        derive_gamma(name, chosen.variable)
+        derive_gamma(name)
+        verify.numeric(name)  # its lambdified forms
+        ball_activation(name)
+
+
 def build_document(config: Config, sections: tuple[str, ...] | None = None, progress: Callable[[str], None] | None = None) -> Document:
     """Build and check every chosen section, in the configured order; raises CheckFailed naming a statement that fails."""
     keys = known_sections(sections or config.sections)
@@ -69,6 +87,7 @@ def build_document(config: Config, sections: tuple[str, ...] | None = None, prog
     preparers = preparer_registry()
     jobs = {key: partial(preparers[key], config) for key in keys if key in preparers}
     built: list[Section] = []
+    _warm(config)  # before the fork: each child would otherwise derive the same gammas again, from cold caches
     with Prepared(jobs) as prepared:
         context = BuildContext(CheckContext(config, progress or _silent), checker_registry(), prepared)
         for key in keys:
