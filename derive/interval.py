@@ -479,7 +479,10 @@ def _terms(polynomial: sp.Expr, y: sp.Symbol) -> list[_Term]:
             elif base == y and exponent.is_Integer:
                 k += int(exponent)
             elif isinstance(base, sp.exp) and exponent.is_Integer:
-                argument = sp.Poly(sp.expand(base.args[0] * exponent), y)
+                try:
+                    argument = sp.Poly(sp.expand(base.args[0] * exponent), y)
+                except sp.PolynomialError:
+                    raise GradproofError(f"no proved tail bound: the exponential {factor} is not e^(a + b y + c y^2)") from None
                 if argument.degree() > 2 or any(coefficient.has(y) or not coefficient.is_number for coefficient in argument.all_coeffs()):
                     raise GradproofError(f"no proved tail bound: the exponential {factor} is not e^(a + b y + c y^2)")
                 coefficients = argument.all_coeffs()[::-1] + [sp.S.Zero] * 2

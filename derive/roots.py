@@ -56,7 +56,11 @@ def critical_roots(
             roots.append(Root(sp.Eq(condition.lhs, condition.rhs), *enclosed))
             best = best.max(value.abs_lower())
         for side, end in ((1, interval.end), (-1, interval.start)):
-            if end in (sp.oo, -sp.oo) and not bool(tail_upper(slope, z, side, RADIUS) < best):
+            try:
+                tail = tail_upper(slope, z, side, RADIUS) if end in (sp.oo, -sp.oo) else None
+            except GradproofError as error:
+                raise GradproofError(f"cannot derive gamma for {name!r}: beyond |z| = {RADIUS} there is {error}") from None
+            if tail is not None and not bool(tail < best):
                 raise GradproofError(f"cannot derive gamma for {name!r}: |phi'| beyond |z| = {RADIUS} is not proved below the critical values")
     return tuple(critical), tuple(roots)
 
@@ -69,7 +73,8 @@ def isolate(f: BallFunction, df: BallFunction, low: float, high: float, name: st
     """Boxes [lo, hi] within [low, high], each holding exactly one root of f (proved), and together every root there.
 
     A box is dropped where f excludes 0; kept where f' excludes 0 and f has strict opposite signs at the ends (then
-    narrowed by bisection to WIDTH); bisected otherwise. Endpoints are dyadic (exact in balls).
+    narrowed by bisection to WIDTH), or is exactly 0 at an end (that end is the root); bisected otherwise. Endpoints
+    are dyadic (exact in balls).
     """
     found: list[tuple[arb, arb]] = []
     boxes = [(low, high)]
@@ -79,15 +84,21 @@ def isolate(f: BallFunction, df: BallFunction, low: float, high: float, name: st
         if not f(ball).contains(0):
             continue
         ends = f(arb(lo)), f(arb(hi))
-        if not df(ball).contains(0) and not ends[0].contains(0) and not ends[1].contains(0):
-            if (ends[0] > 0) != (ends[1] > 0):
-                found.append(_narrow(f, lo, hi, ends[0] > 0))
-            continue  # monotone with one sign at both ends: no root
+        if not df(ball).contains(0):  # f is monotone on the box: at most one root in it
+            exact = [end for end, value in ((lo, ends[0]), (hi, ends[1])) if value.is_zero()]
+            if exact:  # the root is a box's end exactly (0 for tanh(tanh(z)), a bisection point): no sign change to see
+                found.append((arb(exact[0]), arb(exact[0])))
+                continue
+            if not ends[0].contains(0) and not ends[1].contains(0):
+                if (ends[0] > 0) != (ends[1] > 0):
+                    found.append(_narrow(f, lo, hi, ends[0] > 0))
+                continue  # monotone with one sign at both ends: no root
         mid = (lo + hi) / 2
         if hi - lo < SMALLEST:
             raise GradproofError(f"cannot derive gamma for {name!r}: a root of phi'' near {mid} could not be isolated (a double root?)")
         boxes += [(lo, mid), (mid, hi)]
-    return sorted(found, key=lambda box: float(box[0].mid()))
+    unique = {(float(lo.mid()), float(hi.mid())): (lo, hi) for lo, hi in found}  # an exact root is the end of two boxes
+    return [unique[key] for key in sorted(unique)]
 
 
 def _narrow(f: BallFunction, lo: float, hi: float, positive_at_lo: bool) -> tuple[arb, arb]:

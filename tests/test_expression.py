@@ -219,3 +219,11 @@ def test_a_value_that_is_not_a_real_function_is_refused(text: str) -> None:
 @pytest.mark.parametrize("value", [3, None, b"x", ["x"]])
 def test_anything_but_text_is_refused(value: object) -> None:
     assert "must be text" in _refused(value)
+
+
+def test_a_formula_whose_critical_point_is_a_bisection_point_is_read_to_the_end(capsys: pytest.CaptureFixture[str]) -> None:
+    """tanh(tanh(x)): phi'' = 0 at exactly 0, an end of the isolating boxes (no sign change inside any of them); the root
+    is taken there. Its tail (an exponential of e^(-2|x|)) has no proved bound here, which one line says."""
+    assert cli(["--activation-expr", "tanh(tanh(x))"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot derive gamma for 'tanh(tanh(x))': beyond |z| = 16 there is no proved tail bound" in err

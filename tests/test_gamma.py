@@ -463,3 +463,19 @@ def test_a_join_with_equal_slopes_is_differentiable_and_can_attain_gamma() -> No
 def test_an_unbounded_slope_gives_an_infinite_gamma() -> None:
     g = derive.activations.derive_gamma_of(Activation("square", "square", r"\phi", lambda z: z**2))
     assert g.gamma == sp.oo and not g.finite and g.argmax is None
+
+
+def test_a_root_at_a_bisection_point_is_found_once() -> None:
+    """f(x) = x^3 - x on [-2, 2]: the roots -1, 0, 1 are dyadic, so bisection lands on them as box ends, where f is exactly
+    0 and shows no sign change; each is taken as an exact root, once (0 ends two boxes)."""
+    from flint import arb
+
+    from derive.interval import compile_ball, precision
+    from derive.roots import isolate
+
+    x = sp.Symbol("x", real=True)
+    with precision(128):
+        f, df = compile_ball(x**3 - x, x), compile_ball(3 * x**2 - 1, x)
+        roots = isolate(f, df, -2.0, 2.0, "cubic")
+        assert [(float(lo.mid()), float(hi.mid())) for lo, hi in roots] == [(-1.0, -1.0), (0.0, 0.0), (1.0, 1.0)]
+        assert all(bool(f(lo).contains(0)) for lo, _ in roots) and isinstance(roots[0][0], arb)
