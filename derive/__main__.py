@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .activations import ACTIVATIONS, DEFAULT_ACTIVATIONS
+from .activations import ACTIVATIONS, DEFAULT_ACTIVATIONS, Activation
 from .command import EXIT_OK, EXIT_STALE, Parser, Streams, epilog, finish, integer, run
 from .config import DEFAULT_SECTIONS, MAX_DIM, MAX_LAG, Config
 from .errors import ConfigError, GradproofError
@@ -135,13 +135,12 @@ def _where(interval: object, z: str = "z") -> str:
     return f"{z} > {a}" if b.is_infinite else f"{a} < {z} < {b}"
 
 
-def _describe(act: object, variable: str = "z") -> tuple[str, str]:
+def _describe(act: Activation, variable: str = "z") -> tuple[str, str]:
     """(gamma as derived, where it is attained with the kinks and notes) for one activation, as --list-activations prints them."""
     import sympy as sp
 
-    from .activations import Activation, derive_gamma_of
+    from .activations import derive_gamma_of
 
-    assert isinstance(act, Activation)
     g = derive_gamma_of(act, variable)
     z = variable
     if not g.finite:

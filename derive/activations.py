@@ -113,16 +113,29 @@ def piecewise_form(phi: sp.Expr) -> sp.Expr:
     return sp.piecewise_fold(phi.rewrite(sp.Piecewise))
 
 
-def pieces_of(form: sp.Expr, z: sp.Symbol) -> tuple[tuple[sp.Expr, sp.Interval], ...]:
-    """The smooth pieces of a (Piecewise) formula: each branch with the open interval where it, and no earlier branch, holds."""
-    if not isinstance(form, sp.Piecewise):
-        return ((form, sp.Interval.open(-sp.oo, sp.oo)),)
+def branch_sets(form: sp.Piecewise) -> list[tuple[sp.Expr, sp.Set]]:
+    """Each branch of a Piecewise in one real variable with the set where it holds: its condition's, less every earlier one's."""
     covered: sp.Set = sp.S.EmptySet
     found = []
     for expr, condition in form.args:
         where = (sp.S.Reals if condition is sp.true else condition.as_set()).intersect(sp.S.Reals) - covered
         covered = covered | where
-        for part in where.args if isinstance(where, sp.Union) else (where,):
+        found.append((expr, where))
+    return found
+
+
+def set_parts(where: sp.Set) -> tuple[sp.Set, ...]:
+    """A set as its disjoint parts (the arguments of a Union, else the set itself)."""
+    return tuple(where.args) if isinstance(where, sp.Union) else (where,)
+
+
+def pieces_of(form: sp.Expr, z: sp.Symbol) -> tuple[tuple[sp.Expr, sp.Interval], ...]:
+    """The smooth pieces of a (Piecewise) formula: each branch with the open interval where it, and no earlier branch, holds."""
+    if not isinstance(form, sp.Piecewise):
+        return ((form, sp.Interval.open(-sp.oo, sp.oo)),)
+    found = []
+    for expr, where in branch_sets(form):
+        for part in set_parts(where):
             if isinstance(part, sp.Interval) and part.measure > 0:
                 found.append((expr, sp.Interval.open(part.start, part.end)))
             elif not (isinstance(part, sp.FiniteSet) or part is sp.S.EmptySet):
@@ -221,10 +234,8 @@ class GammaDerivation:
         found: list[sp.Expr | sp.Interval] = [
             pc.interval if pc.constant else pc.attained for pc in self.pieces if pc.attained is not None and pc.sup == self.gamma
         ]
-        for p in self.smooth_points:
-            left = next(pc for pc in self.pieces if pc.interval.end == p)
-            if sp.Abs(sp.limit(left.slope, self.variable, p, "-")) == self.gamma:
-                found.append(p)
+        # a join: the piece that ends there has already found |phi'| there, as the limit at its right end
+        found += [p for p in self.smooth_points if next(pc for pc in self.pieces if pc.interval.end == p).ends[1] == self.gamma]
         return tuple(found)
 
 

@@ -71,9 +71,8 @@ def _warm(config: Config) -> None:
     from .activations import derive_gamma
     from .notation import notation
 
-    chosen = config.notation if not isinstance(config.notation, str) else notation(config.notation)
     for name in config.activations:
-        derive_gamma(name, chosen.variable)
+        derive_gamma(name, notation(config.notation).variable)
         derive_gamma(name)
         verify.numeric(name)  # its lambdified forms
         ball_activation(name)

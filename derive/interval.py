@@ -20,7 +20,7 @@ from fractions import Fraction
 import sympy as sp
 from flint import arb, ctx, fmpq
 
-from .activations import Activation, piecewise_form
+from .activations import Activation, branch_sets, piecewise_form, set_parts
 from .errors import GradproofError
 
 #: Working precision of the balls, in bits: far above the 1e-15 relative width asked of the enclosure.
@@ -143,18 +143,15 @@ def _piecewise(expr: sp.Piecewise, variable: sp.Symbol) -> BallFunction:
     A branch holds where its condition does and no earlier one's; each part is closed (a conservative hull at the ends).
     """
     branches: list[tuple[BallFunction, list[tuple[sp.Expr, sp.Expr]]]] = []
-    covered: sp.Set = sp.S.EmptySet
-    for branch, condition in expr.args:
-        where = (sp.S.Reals if condition is sp.true else condition.as_set()).intersect(sp.S.Reals) - covered
-        covered = covered | where
+    for branch, where in branch_sets(expr):
         parts = []
-        for part in where.args if isinstance(where, sp.Union) else (where,):
+        for part in set_parts(where):
             if isinstance(part, sp.Interval):
                 parts.append((part.start, part.end))
             elif isinstance(part, sp.FiniteSet):
                 parts += [(p, p) for p in part]
             elif part is not sp.S.EmptySet:
-                raise ValueError(f"no ball arithmetic for the branch condition {condition} in {expr}")
+                raise ValueError(f"no ball arithmetic for the branch {branch} on {part} in {expr}")
         branches.append((compile_ball(branch, variable), parts))
 
     def values(x: arb) -> list[arb]:
@@ -446,10 +443,7 @@ def _tail_branch(expr: sp.Expr, z: sp.Symbol, side: int, radius: int) -> sp.Expr
     if not isinstance(expr, sp.Piecewise):
         return expr
     tail = sp.Interval(radius, sp.oo) if side > 0 else sp.Interval(-sp.oo, -radius)
-    covered: sp.Set = sp.S.EmptySet
-    for branch, condition in expr.args:
-        where = (sp.S.Reals if condition is sp.true else condition.as_set()).intersect(sp.S.Reals) - covered
-        covered = covered | where
+    for branch, where in branch_sets(expr):
         if tail.is_subset(where):
             return branch
         if where.intersect(tail) != sp.S.EmptySet:

@@ -236,34 +236,32 @@ def _gelu_slow(a: Array) -> NDArray[np.bool_]:
     return cast(NDArray[np.bool_], (np.abs(x - GELU_ZERO) < GELU_BAND) | (x < GELU_FLOOR))
 
 
+def _gelu_split(a: Array, fast: Callable[[Array, Array, Array], Array], slow: Callable[[mpmath.mpf], mpmath.mpf]) -> Array:
+    """``fast(x, Phi(x), x phi(x))`` in floats away from the band and the floor, ``slow`` in mpmath within them."""
+    x = np.asarray(a, dtype=np.float64)
+    out = np.empty(x.shape)
+    in_band = _gelu_slow(x)
+    if (~in_band).any():
+        out[~in_band] = fast(x[~in_band], *_gelu_parts(x[~in_band]))
+    if in_band.any():
+        out[in_band] = _mp(slow, x[in_band])
+    return out
+
+
 def _log_gelu_slope(a: Array) -> Array:
     """log |GELU'(a)|. Outside the band around its zero and above GELU_FLOOR: log |Phi + a phi| in floats, the two terms
     each within (4 + a^2) u and their sum at most 6 times the larger in size there, so within 32 u (1 + |L|); elsewhere
     mpmath at 40 digits, rounded once (finite where GELU' underflows)."""
-    x = np.asarray(a, dtype=np.float64)
-    out = np.empty(x.shape)
-    slow = _gelu_slow(x)
-    fast = ~slow
-    if fast.any():
-        cdf, density = _gelu_parts(x[fast])
+
+    def fast(x: Array, cdf: Array, density: Array) -> Array:
         with np.errstate(divide="ignore"):
-            out[fast] = np.log(np.abs(cdf + density))
-    if slow.any():
-        out[slow] = _mp(lambda v: mpmath.log(abs(_gelu_slope(v))) if _gelu_slope(v) != 0 else mpmath.mpf("-inf"), x[slow])
-    return out
+            return cast(Array, np.log(np.abs(cdf + density)))
+
+    return _gelu_split(a, fast, lambda v: mpmath.log(abs(_gelu_slope(v))) if _gelu_slope(v) != 0 else mpmath.mpf("-inf"))
 
 
 def _gelu_sign(a: Array) -> Array:
-    x = np.asarray(a, dtype=np.float64)
-    out = np.empty(x.shape)
-    slow = _gelu_slow(x)
-    fast = ~slow
-    if fast.any():
-        cdf, density = _gelu_parts(x[fast])
-        out[fast] = np.where(cdf + density < 0, -1.0, 1.0)
-    if slow.any():
-        out[slow] = _mp(lambda v: mpmath.mpf(-1) if _gelu_slope(v) < 0 else mpmath.mpf(1), x[slow])
-    return out
+    return _gelu_split(a, lambda x, cdf, density: cast(Array, np.where(cdf + density < 0, -1.0, 1.0)), lambda v: mpmath.mpf(-1 if _gelu_slope(v) < 0 else 1))
 
 
 #: Stable forms, per registered name; each is tested against the SymPy expression (tests/test_numeric_activations.py).

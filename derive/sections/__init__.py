@@ -15,6 +15,7 @@ import sympy as sp
 
 from ..checks import CheckContext, Checker, run_check
 from ..document import Ref
+from ..errors import CheckFailed
 from ..statements import LABELS
 
 #: The statements the chain section prints; the bound section prints the next five; each other its own section's.
@@ -75,6 +76,15 @@ class BuildContext:
         if self.preparations is not None and key in self.preparations:
             return cast(T, self.preparations.get(key))
         return prepare(self.config)
+
+    def established(self, key: str, prepare: Callable[[Config], Mapping[str, tuple[str, CheckResult]]], label: str) -> tuple[sp.Basic, CheckResult]:
+        """The printed statement ``label`` and its check's result from the section's preparation (``prepare`` returns, by
+        label, the srepr of the statement it checked and the result), which must have checked this very statement."""
+        checked, result = self.prepared(key, prepare)[label]
+        math = self.statements[label]
+        if checked != sp.srepr(math):
+            raise CheckFailed(label, "the checked statement is not the one printed")
+        return math, result
 
     def establish(self, label: str) -> tuple[sp.Basic, CheckResult]:
         """The printed statement ``label`` and the result of its check; raises CheckFailed naming it."""

@@ -20,6 +20,7 @@ from ..document import CheckResult, Paragraph, Section, Statement
 from ..errors import CheckFailed
 from ..expressions import Chain, Jacobian, Layer, Norm, Ordered
 from ..model import ActivationPair
+from ..statements import Statements
 from . import BuildContext
 from .bound import GOLUB_VAN_LOAN
 
@@ -42,14 +43,6 @@ def prepare(config: Config) -> dict[str, tuple[str, CheckResult]]:
     child when it can: half a second the main process's checks then cover)."""
     context = CheckContext(config)
     return {label: (sp.srepr(context.statements[label]), run_check(CHECKS, label, context.statements[label], context)) for label in EXACT}
-
-
-def _established(context: BuildContext, label: str) -> tuple[sp.Basic, CheckResult]:
-    """The printed statement ``label`` and its check's result from the preparation, which must have checked this very statement."""
-    checked, result = context.prepared(KEY, prepare)[label]
-    math = context.statements[label]
-    fail_unless(label, checked == sp.srepr(math), "the checked statement is not the one printed")
-    return math, result
 
 
 def build(context: BuildContext) -> Section:
@@ -78,7 +71,7 @@ def build(context: BuildContext) -> Section:
             "). The layers' widths may differ, so the Jacobians are rectangular.",
         )
     )
-    layer_math, layer_result = _established(context, "ff-layer")
+    layer_math, layer_result = context.established(KEY, prepare, "ff-layer")
     layer = Statement(
         "ff-layer",
         "One layer's Jacobian",
@@ -100,7 +93,7 @@ def build(context: BuildContext) -> Section:
         ),
         (layer_result,),
     )
-    chain_math, chain_result = _established(context, "ff-chain")
+    chain_math, chain_result = context.established(KEY, prepare, "ff-chain")
     chain = Statement(
         "ff-chain",
         "The chain over the layers",
@@ -203,11 +196,11 @@ def _matrix(name: str, rows: int, cols: int) -> sp.ImmutableMatrix:
     return sp.ImmutableMatrix(rows, cols, lambda i, q: sp.Symbol(f"{name}_{i + 1}{q + 1}"))
 
 
-def _layer_env(st: object, pair: ActivationPair, index: sp.Expr, previous: sp.ImmutableMatrix, n: int, tag: str) -> dict[sp.Basic, sp.ImmutableMatrix]:
+def _layer_env(st: Statements, pair: ActivationPair, index: sp.Expr, previous: sp.ImmutableMatrix, n: int, tag: str) -> dict[sp.Basic, sp.ImmutableMatrix]:
     """Layer ``index`` of an explicit network from the explicit state ``previous``: its weight, bias, pre-activation and state."""
     W, b = _matrix(f"W{tag}", n, previous.shape[0]), _vector(f"b{tag}", n)
     a = sp.ImmutableMatrix(W * previous + b)
-    layer = st.layer  # type: ignore[attr-defined]
+    layer = st.layer
     return {
         layer("weight", index): W,
         layer("bias", index): b,
@@ -334,7 +327,7 @@ def check_ff_chain(math: sp.Basic, context: CheckContext) -> CheckResult:
     )
 
 
-def _ordered_value(product: Ordered, st: object, pair: ActivationPair, widths: tuple[int, ...], start: int, label: str) -> sp.ImmutableMatrix:
+def _ordered_value(product: Ordered, st: Statements, pair: ActivationPair, widths: tuple[int, ...], start: int, label: str) -> sp.ImmutableMatrix:
     """The printed ordered product at concrete ends: each factor d s^(j)/d s^(j-1) the Jacobian of layer j by a free copy of
     layer j-1's state, then evaluated at the network's states (so the product is the chain rule's, factor by factor)."""
     index, lower, upper = product.limits
@@ -342,7 +335,7 @@ def _ordered_value(product: Ordered, st: object, pair: ActivationPair, widths: t
     states: dict[int, sp.ImmutableMatrix] = {start: _vector("s", widths[0])}
     free: dict[int, sp.ImmutableMatrix] = {start: states[start]}
     envs: dict[int, dict[sp.Basic, sp.ImmutableMatrix]] = {}
-    layer = st.layer  # type: ignore[attr-defined]
+    layer = st.layer
     for j, n_out in enumerate(widths[1:], start=start + 1):
         free[j - 1] = free.get(j - 1, _vector(f"f{j - 1}", widths[j - 1 - start]))
         envs[j] = {layer("state", j - 1): free[j - 1], **_layer_env(st, pair, j, free[j - 1], n_out, str(j))}

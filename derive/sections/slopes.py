@@ -8,6 +8,7 @@ from ..activations import ACTIVATIONS, derive_gamma
 from ..config import Config
 from ..document import Display, Paragraph, Ref, Section, Table
 from ..expressions import Conjunction
+from ..notation import notation
 from . import BuildContext
 
 KEY = "slopes"
@@ -23,17 +24,10 @@ def prepare(config: Config) -> tuple[Row, ...]:
     for name in ACTIVATIONS:
         if name in config.activations:
             continue
-        g = derive_gamma(name, config_variable(config))
+        g = derive_gamma(name, notation(config.notation).variable)
         kinks = tuple((k.point, k.left, k.right, k.value) for k in g.kinks)
         rows.append((name, g.phi, g.gamma, g.exact, g.attaining(), kinks))
     return tuple(rows)
-
-
-def config_variable(config: Config) -> str:
-    from ..notation import notation
-
-    chosen = config.notation
-    return chosen.variable if not isinstance(chosen, str) else notation(chosen).variable
 
 
 def build(context: BuildContext) -> Section:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import sympy as sp
 
 from derive.config import Config
@@ -42,7 +44,7 @@ def build(context: BuildContext) -> Section:
             ", which attains the bound at every lag: it decays as slowly as the bound allows), and an LSTM with seeded weights, a forget bias of ",
             sp.Integer(int(FORGET_BIAS)),
             " (its gates start near ",
-            sp.Symbol(r"\sigma(4) \approx 0.98"),
+            sp.Symbol(rf"\sigma({int(FORGET_BIAS)}) \approx {1 / (1 + math.exp(-FORGET_BIAS)):.2f}"),
             ") and seeded inputs. The LSTM column is the ",
             sp.Symbol("c"),
             " block of the chain, with ",
