@@ -1,132 +1,190 @@
-"""Parts of a build computed in forked processes while the rest of the build goes on.
+"""Parts of a build computed by forked worker processes while the rest of the build goes on.
 
 A section may name a preparation: a function of the configuration alone (no progress, no
 other section), whose result its build reads, e.g. the refutation searches or the rendered
-figure. ``build_document`` starts the chosen sections' preparations at once, each in a
-child forked from the build (it starts with every module the build has imported), and a
-section takes its result when the build reaches it; the result, or the error, comes back
-pickled through a pipe. The same function runs on the same arguments, so the report is the
-same byte for byte whichever process computed a part.
+figure. ``build_document`` forks a few workers from the build (each starts with every module
+the build has imported) and they take the chosen sections' preparations from the end of the
+report backwards, one at a time, while the build's own process works forwards through the
+sections. When a section asks for a preparation no worker has taken yet, the build computes it
+itself; one a worker has taken, it waits for. So the processes never outnumber the CPUs (a
+build of six preparations on two cores runs one worker beside itself, not six children that
+take turns), and the work meets in the middle whatever each part costs. A result, or the
+error, comes back pickled through a pipe. The same function runs on the same arguments, so the
+report is the same byte for byte whichever process computed a part.
 
-Where fork is not available, on one CPU, or with GRADPROOF_JOBS=1 in the environment, each
-preparation runs in the build's own process when its section asks for it. Children are
-daemonic and ignore Ctrl-C (the build decides); leaving the ``with`` block, normally or by an
-error, terminates any child whose result was not collected.
+``GRADPROOF_JOBS`` caps the processes, the build's own included (``auto``, the default, is the
+number of CPUs this process may use). With 1, without fork, or on one CPU, each preparation runs
+in the build's own process when its section asks for it. Workers are daemonic and ignore Ctrl-C
+(the build decides); leaving the ``with`` block, normally or by an error, terminates any worker
+still running.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
+import queue
 import signal
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any
 
 from .errors import GradproofError
 
-#: Set to 1 to compute every preparation in the build's own process.
+#: The most processes a build runs at once, its own included: a whole number, or auto (the CPUs it may use).
 JOBS_VARIABLE = "GRADPROOF_JOBS"
 
+#: A preparation's claim: nobody has taken it yet, or the build's own process has (workers are numbered from 1).
+_PENDING, _BUILD = 0, -1
 
-def parallel_allowed() -> bool:
-    """Whether preparations may run in forked children: fork exists, there are two CPUs or more, and GRADPROOF_JOBS is not 1."""
+_INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
+
+Outcome = tuple[bool, object]  # (True, result) or (False, the error)
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on (its affinity, where the system says), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def worker_count() -> int:
+    """How many workers a build forks beside its own process: GRADPROOF_JOBS (or the CPUs) less one; 0 without fork."""
     setting = os.environ.get(JOBS_VARIABLE, "").strip()
     if setting and setting != "auto":
         if not setting.isdigit() or int(setting) < 1:
             raise GradproofError(f"{JOBS_VARIABLE}={setting!r} is not allowed (allowed: a whole number of at least 1, or auto)")
-        if int(setting) == 1:
-            return False
-    return "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
+        processes = int(setting)
+    else:
+        processes = _cpus()
+    return processes - 1 if "fork" in multiprocessing.get_all_start_methods() else 0
 
 
-_INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
+def _work(number: int, send: Connection, jobs: Sequence[tuple[str, Callable[[], object]]], claims: Any) -> None:
+    """A worker: claim the last preparation nobody has taken, run it, send (key, outcome); until none is left.
 
-
-def _child(send: Connection, job: Callable[[], object]) -> None:
-    """Run ``job`` and send (True, result) or (False, error) to the parent."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent decides
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handler is inherited; terminate() must end the child
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _INTERRUPTS)  # blocked by the parent while it forked (Prepared.__enter__)
+    The results go out through a thread, so a large one waiting in the pipe for the build to read it does not hold up
+    the next preparation."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the build decides
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the build's handler is inherited; terminate() must end the worker
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _INTERRUPTS)  # blocked by the build while it forked (Prepared.__enter__)
+    outbox: queue.SimpleQueue[tuple[str, Outcome] | None] = queue.SimpleQueue()
+    sender = threading.Thread(target=_send_all, args=(send, outbox))
+    sender.start()
     try:
-        outcome: tuple[bool, object] = (True, job())
-    except BaseException as error:  # noqa: BLE001 (sent to the parent and raised there)
-        outcome = (False, error)
+        for index in reversed(range(len(jobs))):
+            if _claim(claims, index, number):
+                key, job = jobs[index]
+                try:
+                    outcome: Outcome = (True, job())
+                except BaseException as error:  # noqa: BLE001 (sent to the build and raised there)
+                    outcome = (False, error)
+                outbox.put((key, outcome))
+    finally:
+        outbox.put(None)
+        sender.join()
+
+
+def _send_all(send: Connection, outbox: queue.SimpleQueue[tuple[str, Outcome] | None]) -> None:
     try:
-        send.send(outcome)
-    except Exception as error:  # noqa: BLE001 (an unpicklable result or error)
-        send.send((False, GradproofError(f"a prepared part of the build could not be sent back: {error}")))
+        while (item := outbox.get()) is not None:
+            key, outcome = item
+            try:
+                send.send((key, outcome))
+            except Exception as error:  # noqa: BLE001 (an unpicklable result or error)
+                send.send((key, (False, GradproofError(f"a prepared part of the build could not be sent back: {error}"))))
     finally:
         send.close()
 
 
-class _Job:
-    """One preparation in a forked child."""
+def _claim(claims: Any, index: int, owner: int) -> bool:
+    """Take preparation ``index`` for ``owner`` if nobody has; whether it was taken."""
+    with claims.get_lock():
+        if claims[index] != _PENDING:
+            return False
+        claims[index] = owner
+        return True
 
-    def __init__(self, job: Callable[[], object]) -> None:
-        context = multiprocessing.get_context("fork")
-        self._receive, send = context.Pipe(duplex=False)
-        self._process = context.Process(target=_child, args=(send, job), daemon=True)
-        self._process.start()
-        send.close()
 
-    def result(self) -> object:
-        try:
-            ok, value = self._receive.recv()
-        except EOFError:
-            self._process.join()
-            raise GradproofError(f"a prepared part of the build ended without a result (exit code {self._process.exitcode})") from None
-        finally:
-            self._receive.close()
-        self._process.join()
+class Prepared:
+    """The preparations of one build, by section key: shared between forked workers and the build's own process.
+
+    ``workers`` overrides GRADPROOF_JOBS: 0 runs every preparation in the build's own process when it is asked for."""
+
+    def __init__(self, jobs: Mapping[str, Callable[[], object]], workers: int | None = None) -> None:
+        self._jobs = list(jobs.items())
+        self._index = {key: n for n, (key, _) in enumerate(self._jobs)}
+        wanted = worker_count() if workers is None else workers
+        self._workers = min(wanted, len(self._jobs))
+        self._claims: Any = None
+        self._processes: dict[int, multiprocessing.process.BaseProcess] = {}
+        self._receive: dict[int, Connection] = {}
+        self._arrived: dict[str, Outcome] = {}
+        self._done: dict[str, Outcome] = {}
+
+    def __enter__(self) -> Prepared:
+        if self._workers:
+            context = multiprocessing.get_context("fork")
+            self._claims = context.Array("i", len(self._jobs))
+            # An interrupt while the workers are forked would leave some started and none stopped (__exit__ does not run
+            # when __enter__ raises): Ctrl-C and SIGTERM wait until every worker has its own handlers, then arrive here.
+            previous = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
+            gc.freeze()  # the workers' collector leaves the inherited objects alone, so their pages stay shared
+            try:
+                for number in range(1, self._workers + 1):
+                    receive, send = context.Pipe(duplex=False)
+                    process = context.Process(target=_work, args=(number, send, self._jobs, self._claims), daemon=True)
+                    process.start()
+                    send.close()
+                    self._processes[number], self._receive[number] = process, receive
+            except BaseException:
+                self.__exit__(None, None, None)
+                raise
+            finally:
+                gc.unfreeze()
+                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None) -> None:
+        for process in self._processes.values():
+            if process.is_alive():
+                process.terminate()
+            process.join()
+        for receive in self._receive.values():
+            receive.close()
+        self._processes.clear()
+        self._receive.clear()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._index
+
+    def get(self, key: str) -> object:
+        """The result of the preparation ``key``: computed now if no worker has taken it, else waited for; its error is
+        raised here."""
+        if key not in self._done:
+            self._done[key] = self._outcome(key)
+        ok, value = self._done[key]
         if ok:
             return value
         assert isinstance(value, BaseException)
         raise value
 
-    def stop(self) -> None:
-        if self._process.is_alive():
-            self._process.terminate()
-        self._process.join()
-        self._receive.close()
-
-
-class Prepared:
-    """The preparations of one build, by section key: started in children when allowed, else run on demand."""
-
-    def __init__(self, jobs: Mapping[str, Callable[[], object]], parallel: bool | None = None) -> None:
-        self._jobs = dict(jobs)
-        self._parallel = parallel_allowed() if parallel is None else parallel
-        self._running: dict[str, _Job] = {}
-        self._done: dict[str, Any] = {}
-
-    def __enter__(self) -> Prepared:
-        if self._parallel:
-            # An interrupt while the children are forked would leave some started and none stopped (__exit__ does not run
-            # when __enter__ raises): Ctrl-C and SIGTERM wait until every child has its own handlers, then arrive here.
-            previous = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
+    def _outcome(self, key: str) -> Outcome:
+        index = self._index[key]
+        if self._claims is None or _claim(self._claims, index, _BUILD):
+            return True, self._jobs[index][1]()  # in the build's own process: its error is raised as it happens
+        owner = self._claims[index]
+        while key not in self._arrived:
             try:
-                for key, job in self._jobs.items():
-                    self._running[key] = _Job(job)
-            except BaseException:
-                self.__exit__(None, None, None)
-                raise
-            finally:
-                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None) -> None:
-        for job in self._running.values():
-            job.stop()
-        self._running.clear()
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._jobs
-
-    def get(self, key: str) -> object:
-        """The result of the preparation ``key`` (waiting for its child, or computing it now); its error is raised here."""
-        if key not in self._done:
-            running = self._running.pop(key, None)
-            self._done[key] = running.result() if running is not None else self._jobs[key]()
-        return self._done[key]
+                arrived, outcome = self._receive[owner].recv()
+            except EOFError:
+                process = self._processes[owner]
+                process.join()
+                raise GradproofError(f"a prepared part of the build ended without a result (exit code {process.exitcode})") from None
+            self._arrived[arrived] = outcome
+        return self._arrived.pop(key)

@@ -9,6 +9,7 @@ chains get forms a reader of course notes expects.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
@@ -183,7 +184,21 @@ def _index(index: sp.Basic) -> str:
 
 def latex(expr: sp.Basic, inline: bool = False) -> str:
     """The report's LaTeX for a SymPy object; ``inline`` for math within a sentence: Jacobians slashed, and plain
-    parentheses, not \\left( \\right), so that TeX may break a long formula inside them as it would in the text."""
+    parentheses, not \\left( \\right), so that TeX may break a long formula inside them as it would in the text.
+
+    Every format prints the same statements, so the text of an (immutable) SymPy object is kept: printing it again
+    would give the same string."""
+    if isinstance(expr, sp.Basic):
+        return _latex_kept(expr, inline)
+    return _latex(expr, inline)
+
+
+@lru_cache(maxsize=8192)
+def _latex_kept(expr: sp.Basic, inline: bool) -> str:
+    return _latex(expr, inline)
+
+
+def _latex(expr: sp.Basic, inline: bool) -> str:
     text = _SIMPLE_ARGUMENT.sub(r"(\1)", ReportPrinter({"inline": inline}).doprint(expr))
     return _plain_parentheses(text) if inline else text
 

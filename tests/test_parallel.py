@@ -1,4 +1,4 @@
-"""Preparations in forked children: results, errors and deaths come back; nothing outlives the build; same report either way."""
+"""Preparations in forked workers: results, errors and deaths come back; nothing outlives the build; same report either way."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import derive
 from derive.app import generate
 from derive.errors import CheckFailed, ConfigError, GradproofError, InputError, PathError
-from derive.parallel import JOBS_VARIABLE, Prepared, parallel_allowed
+from derive.parallel import JOBS_VARIABLE, Prepared, worker_count
 from verify.refute import refute
 
 needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is not available on this platform")
@@ -25,21 +25,59 @@ def _noting(calls: list[str], name: str, value: object) -> object:
     return value
 
 
+def _taken_by_a_worker(prepared: Prepared, key: str) -> None:
+    """Wait until a worker has claimed ``key`` (so that the build's own process will not take it)."""
+    index = list(prepared._index).index(key)
+    deadline = time.monotonic() + 30
+    while prepared._claims[index] <= 0:
+        assert time.monotonic() < deadline, f"no worker took {key}"
+        time.sleep(0.005)
+
+
 @needs_fork
-def test_results_come_back_from_the_children() -> None:
+def test_results_come_back_from_the_workers() -> None:
     calls: list[str] = []
-    with Prepared({"a": lambda: _square(7), "b": lambda: _noting(calls, "b", os.getpid())}, parallel=True) as prepared:
+    jobs = {"a": lambda: _square(7), "b": lambda: _noting(calls, "b", os.getpid())}
+    with Prepared(jobs, workers=1) as prepared:
+        _taken_by_a_worker(prepared, "b")  # a worker starts from the end of the report
         assert "a" in prepared and "c" not in prepared
-        assert prepared.get("a") == 49
-        assert prepared.get("b") != os.getpid()  # computed in a child
+        assert prepared.get("b") != os.getpid()  # computed in the worker
         assert prepared.get("b") == prepared.get("b")  # collected once
-    assert calls == []  # the parent never ran the job
+        assert prepared.get("a") == 49  # by the worker, or here if it had not taken it yet
+    assert calls == []  # the build's own process never ran b
 
 
-def test_without_children_each_preparation_runs_once_when_asked() -> None:
+@needs_fork
+def test_the_build_takes_what_no_worker_has_taken_and_waits_for_the_rest() -> None:
+    def slow() -> int:
+        time.sleep(1.0)
+        return os.getpid()
+
+    with Prepared({"first": os.getpid, "second": os.getpid, "last": slow}, workers=1) as prepared:
+        _taken_by_a_worker(prepared, "last")
+        assert prepared.get("first") == os.getpid()  # the worker is busy: the build computes it
+        assert prepared.get("last") != os.getpid()  # taken by the worker: waited for
+        assert prepared.get("second") in (os.getpid(), prepared.get("last"))
+
+
+@needs_fork
+def test_a_worker_runs_the_preparations_one_after_another_and_ends() -> None:
+    jobs = {key: os.getpid for key in "abcdef"}
+    with Prepared(jobs, workers=1) as prepared:
+        _taken_by_a_worker(prepared, "f")
+        worker = prepared.get("f")
+        for key in "edcb":  # the build asks from the back, after the worker: each is the worker's, or the build's
+            assert prepared.get(key) in (worker, os.getpid())
+        process = prepared._processes[1]
+        process.join(30)
+        assert not process.is_alive() and process.exitcode == 0  # every preparation was claimed: nothing left to do
+        assert prepared.get("a") in (worker, os.getpid())
+
+
+def test_without_workers_each_preparation_runs_once_when_asked() -> None:
     calls: list[str] = []
     jobs = {"a": lambda: _noting(calls, "a", os.getpid()), "b": lambda: _noting(calls, "b", 2)}
-    with Prepared(jobs, parallel=False) as prepared:
+    with Prepared(jobs, workers=0) as prepared:
         assert calls == []  # nothing runs before it is asked for
         assert prepared.get("a") == os.getpid()
         assert prepared.get("a") == os.getpid()
@@ -56,55 +94,77 @@ def test_without_children_each_preparation_runs_once_when_asked() -> None:
         PathError("--out", "/x", "read-only"),
     ],
 )
-def test_an_error_in_a_child_is_raised_with_its_kind_and_fields(error: GradproofError) -> None:
+def test_an_error_in_a_worker_is_raised_with_its_kind_and_fields(error: GradproofError) -> None:
     def fail() -> None:
         raise error
 
-    with Prepared({"x": fail}, parallel=True) as prepared, pytest.raises(type(error)) as raised:
+    with Prepared({"x": fail}, workers=1) as prepared, pytest.raises(type(error)) as raised:
+        _taken_by_a_worker(prepared, "x")
         prepared.get("x")
     assert str(raised.value) == str(error) and vars(raised.value) == vars(error)
 
 
 @needs_fork
-def test_a_child_that_dies_or_returns_what_cannot_be_sent_is_a_one_line_error() -> None:
-    with Prepared({"dies": lambda: os._exit(7), "lambda": lambda: lambda: 1}, parallel=True) as prepared:
-        with pytest.raises(GradproofError, match="ended without a result"):
+def test_a_worker_that_dies_is_a_one_line_error() -> None:
+    with Prepared({"dies": lambda: os._exit(7)}, workers=1) as prepared:
+        _taken_by_a_worker(prepared, "dies")
+        with pytest.raises(GradproofError, match=r"ended without a result \(exit code 7\)"):
             prepared.get("dies")
-        with pytest.raises(GradproofError, match="could not be sent back"):
-            prepared.get("lambda")
 
 
 @needs_fork
-def test_leaving_the_build_stops_every_child_still_running() -> None:
-    prepared = Prepared({"slow": lambda: time.sleep(60)}, parallel=True)
+def test_a_result_that_cannot_be_sent_is_a_one_line_error_and_the_worker_goes_on() -> None:
+    with Prepared({"after": os.getpid, "lambda": lambda: lambda: 1}, workers=1) as prepared:
+        _taken_by_a_worker(prepared, "lambda")
+        with pytest.raises(GradproofError, match="could not be sent back"):
+            prepared.get("lambda")
+        assert isinstance(prepared.get("after"), int)
+
+
+@needs_fork
+def test_leaving_the_build_stops_every_worker_still_running() -> None:
+    prepared = Prepared({"slow": lambda: time.sleep(60)}, workers=1)
     with pytest.raises(RuntimeError), prepared:
-        process = prepared._running["slow"]._process
+        _taken_by_a_worker(prepared, "slow")
+        process = prepared._processes[1]
         assert process.is_alive()
         raise RuntimeError("a check failed elsewhere")
     assert not process.is_alive()
 
 
-@pytest.mark.parametrize(("value", "allowed"), [("1", False), (" 1 ", False)])
-def test_gradproof_jobs_one_keeps_everything_in_process(value: str, allowed: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("value", "workers"), [("1", 0), (" 1 ", 0), ("2", 1), ("5", 4)])
+def test_gradproof_jobs_counts_the_processes_the_build_included(value: str, workers: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(JOBS_VARIABLE, value)
-    assert parallel_allowed() is allowed
+    assert worker_count() == (workers if hasattr(os, "fork") else 0)
+
+
+def test_by_default_a_build_runs_one_process_a_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(JOBS_VARIABLE, "auto")
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    assert worker_count() == (cpus - 1 if hasattr(os, "fork") else 0)
 
 
 @pytest.mark.parametrize("value", ["0", "-2", "many", "1.5"])
 def test_a_bad_gradproof_jobs_is_refused(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(JOBS_VARIABLE, value)
     with pytest.raises(GradproofError, match=JOBS_VARIABLE):
-        parallel_allowed()
+        worker_count()
 
 
 @needs_fork
 def test_the_report_is_the_same_whichever_process_prepared_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The sweep, the figure and the refutations computed in children give the bytes the build's own process gives."""
+    """The sweep, the figure and the refutations computed in a worker give the bytes the build's own process gives."""
     config = derive.Config(dim=1, lag=1, activations=("tanh",), sections=("evidence", "refutations"))
     monkeypatch.setenv(JOBS_VARIABLE, "1")
     alone = generate(config)
-    if (os.cpu_count() or 1) > 1:
-        refute.cache_clear()  # the children start from a copy of this process: make them search afresh
-        monkeypatch.setenv(JOBS_VARIABLE, "auto")
-        assert parallel_allowed()
-        assert generate(config) == alone
+    refute.cache_clear()  # the worker starts from a copy of this process: make it search afresh
+    original = Prepared._outcome
+
+    def from_a_worker(self: Prepared, key: str) -> object:  # the build never takes a preparation itself
+        _taken_by_a_worker(self, key)
+        return original(self, key)
+
+    monkeypatch.setattr(Prepared, "_outcome", from_a_worker)
+    monkeypatch.setenv(JOBS_VARIABLE, "2")
+    assert worker_count() == 1
+    assert generate(config) == alone

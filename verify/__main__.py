@@ -94,7 +94,7 @@ def network(options: argparse.Namespace, streams: Streams) -> int:
     ensure_writable(options.out)
     streams.say(f"reading {options.weights}: {'; '.join(loaded.used)}")
     result = own.report(loaded, xs, options.activation, source.format(xs.shape[0]))
-    files = {"weights.csv": result.to_csv().encode("utf-8"), "weights.svg": own.render(result, "svg"), "weights.pdf": own.render(result, "pdf")}
+    files = {"weights.csv": result.to_csv().encode("utf-8"), **{f"weights.{fmt}": data for fmt, data in own.render(result, ("svg", "pdf")).items()}}
     paths = write(options.out, files)
     streams.committed = True
     streams.out(own.summary(result))
@@ -115,8 +115,7 @@ def body(options: argparse.Namespace, streams: Streams) -> int:
     result = sweep(config.activation, config.dim, config.steps, config.trials, config.seed, _progress(streams.say))
     files = {
         "sweep.csv": result.to_csv().encode("utf-8"),
-        "sweep.svg": figure.render("svg", config.activation),
-        "sweep.pdf": figure.render("pdf", config.activation),
+        **{f"sweep.{fmt}": data for fmt, data in figure.render_all(("svg", "pdf"), config.activation).items()},
     }
     paths = write(options.out, files)
     streams.committed = True

@@ -114,21 +114,34 @@ def _draw(lines: tuple[Line, ...], activation: str, dim: int) -> Figure:
 
 def render(fmt: str, activation: str = "tanh", dim: int = FIGURE_DIM, steps: int = FIGURE_STEPS, seed: int = 0) -> bytes:
     """The figure as the bytes of a ``fmt`` ("pdf" or "svg") file; the same arguments give the same bytes."""
-    if fmt not in FORMATS:
-        raise ConfigError("figure format", fmt, FORMATS)
+    return render_all((fmt,), activation, dim, steps, seed)[fmt]
+
+
+def render_all(
+    formats: tuple[str, ...] = FORMATS, activation: str = "tanh", dim: int = FIGURE_DIM, steps: int = FIGURE_STEPS, seed: int = 0
+) -> dict[str, bytes]:
+    """The figure drawn once and saved in each of ``formats``, as {format: bytes}: what ``render`` gives for each."""
+    for fmt in formats:
+        if fmt not in FORMATS:
+            raise ConfigError("figure format", fmt, FORMATS)
     lines = figure_lines(activation, dim, steps, seed)
-    return reproducible(lambda: _draw(lines, activation, dim), fmt)
+    return reproducible(lambda: _draw(lines, activation, dim), formats)
 
 
-def reproducible(draw: Callable[[], Figure], fmt: str) -> bytes:
-    """The figure ``draw`` makes, saved as ``fmt`` with matplotlib's defaults (whatever the local matplotlibrc says), a
-    fixed SVG hash salt and no dated metadata: the same figure, the same bytes."""
+def reproducible(draw: Callable[[], Figure], formats: tuple[str, ...]) -> dict[str, bytes]:
+    """The figure ``draw`` makes, saved in each of ``formats`` with matplotlib's defaults (whatever the local matplotlibrc
+    says), a fixed SVG hash salt and no dated metadata: the same figure, the same bytes. It is drawn once: laying out its
+    text is most of the work, and saving it again gives the bytes a fresh drawing would."""
     from matplotlib import rc_context, style
 
-    buffer = io.BytesIO()
+    files = {}
     with style.context("default"), rc_context({"svg.hashsalt": "gradproof", "svg.fonttype": "path", "font.size": 11}):
-        draw().savefig(buffer, format=fmt, metadata=METADATA[fmt])
-    return buffer.getvalue()
+        figure = draw()
+        for fmt in formats:
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format=fmt, metadata=METADATA[fmt])
+            files[fmt] = buffer.getvalue()
+    return files
 
 
 def plot(path: Path, activation: str = "tanh", dim: int = FIGURE_DIM, steps: int = FIGURE_STEPS, seed: int = 0) -> Path:

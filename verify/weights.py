@@ -270,9 +270,10 @@ def _marks(T: int) -> list[int]:
     return [*marks, T]
 
 
-def render(r: NetworkReport, fmt: str) -> bytes:
-    """The figure: ln of the measured norm, the sharper bound and the bound against the lag; the same report, the same bytes."""
-    return reproducible(lambda: _draw(r), fmt)
+def render(r: NetworkReport, formats: tuple[str, ...]) -> dict[str, bytes]:
+    """The figure, as {format: bytes}: ln of the measured norm, the sharper bound and the bound against the lag; the same
+    report, the same bytes."""
+    return reproducible(lambda: _draw(r), formats)
 
 
 def _draw(r: NetworkReport) -> Figure:

@@ -94,7 +94,7 @@ class BuildContext:
 
 
 SectionBuilder = Callable[[BuildContext], "Section"]
-#: A section's preparation: a pure function of the configuration, run in a forked child while the build goes on.
+#: A section's preparation: a pure function of the configuration, run by a forked worker while the build goes on.
 Preparer = Callable[["Config"], object]
 
 
@@ -106,8 +106,8 @@ def registry() -> dict[str, SectionBuilder]:
 
 
 def preparers() -> dict[str, Preparer]:
-    """derive's sections' preparations, by section key: the LSTM's check (the other symbolic sections share the build's
-    caches, so they run in the build's own process)."""
+    """derive's sections' preparations, by section key: the LSTM's and the feed-forward exact checks and the registry
+    table (the other symbolic sections share the build's caches, so they run in the build's own process)."""
     from . import feedforward, lstm, slopes
 
     return {lstm.KEY: lstm.prepare, feedforward.KEY: feedforward.prepare, slopes.KEY: slopes.prepare}

@@ -40,7 +40,7 @@ EXACT = ("ff-layer", "ff-chain")
 
 def prepare(config: Config) -> dict[str, tuple[str, CheckResult]]:
     """Statements 15 and 16 (as their srepr) with their exact checks, run where the build's preparations run (a forked
-    child when it can: half a second the main process's checks then cover)."""
+    worker when it can: half a second the main process's checks then cover)."""
     context = CheckContext(config)
     return {label: (sp.srepr(context.statements[label]), run_check(CHECKS, label, context.statements[label], context)) for label in EXACT}
 

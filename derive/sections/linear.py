@@ -211,7 +211,7 @@ def check_diagonalised(math: sp.Basic, context: CheckContext) -> CheckResult:
         for power in POWERS:
             left = sp.ImmutableMatrix(_sized(conclusion.lhs, m.d, d).subs(n, power).xreplace({**values, W_d: Wm}).doit())
             right = sp.ImmutableMatrix(_sized(conclusion.rhs, m.d, d).subs(n, power).xreplace(values).doit())
-            tally.require(left == right, f"d = {d}, n = {power}: {conclusion} fails ({left} against {right})")
+            tally.require(left == right, "" if left == right else f"d = {d}, n = {power}: {conclusion} fails ({left} against {right})")
     return CheckResult(
         label,
         (

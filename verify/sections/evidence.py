@@ -22,8 +22,7 @@ from derive.sections import BuildContext
 from ..activations import numeric
 from ..claims import log_ratios
 from ..engine import chain_bounds_batched
-from ..figure import FIGURE_DIM, FIGURE_STEPS, TARGETS
-from ..figure import render as render_figure
+from ..figure import FIGURE_DIM, FIGURE_STEPS, TARGETS, render_all
 from ..sweep import bound_tolerance
 
 KEY = "evidence"
@@ -93,7 +92,7 @@ def prepare(config: Config) -> tuple[tuple[BoundEvidence, ...], FigureFiles]:
     """The sweep of every configured activation and the figure's files (format, name, bytes): the slow, pure part."""
     results = tuple(bound_evidence(name, SEED) for name in config.activations)
     name = figure_activation(config.activations)
-    return results, tuple((fmt, f"chain-{name}.{fmt}", render_figure(fmt, name)) for fmt in ("pdf", "svg"))
+    return results, tuple((fmt, f"chain-{name}.{fmt}", data) for fmt, data in render_all(("pdf", "svg"), name).items())
 
 
 def build(context: BuildContext) -> Section:
