@@ -318,8 +318,8 @@ def test_every_2_norm_of_a_chain_with_a_gap_is_certified(monkeypatch: pytest.Mon
 
     calls: list[bool] = []
 
-    def spy(P: np.ndarray, start: np.ndarray, *rest: object) -> object:
-        estimate = log_norm_2(P, start, *rest)  # type: ignore[arg-type]
+    def spy(P: np.ndarray, start: np.ndarray, *rest: object, **named: object) -> object:
+        estimate = log_norm_2(P, start, *rest, **named)  # type: ignore[arg-type]
         calls.append(estimate.certified)
         return estimate
 
@@ -327,6 +327,42 @@ def test_every_2_norm_of_a_chain_with_a_gap_is_certified(monkeypatch: pytest.Mon
     W = _with_spectrum(5, [1.2, 0.5, 0.2])
     chain_log_norms(*_held_at_zero(W, 20))
     assert len(calls) == 20 and all(calls)
+
+
+@pytest.mark.parametrize(("activation", "scale"), [("tanh", 0.5), ("identity", 3.0)], ids=["decaying", "growing"])
+def test_the_row_a_chain_carries_is_the_warm_start_times_the_product(activation: str, scale: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first vector each lag tests is P^T u for the u it was warm-started with, through the rescalings by 2^-e (the
+    chain runs 2^32 past the unscaled range several times): the carried row is u^T P, not a stale or unscaled one."""
+    import verify.engine as engine
+
+    seen: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def spy(P: np.ndarray, start: np.ndarray, *rest: object, right: np.ndarray | None = None) -> object:
+        assert right is not None
+        seen.append((P.copy(), start.copy(), right.copy()))
+        return log_norm_2(P, start, *rest, right=right)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "log_norm_2", spy)
+    W, U, b, xs, s0 = _rnn(4, 6, 300, scale=scale)
+    logs = chain_log_norms(W, U, b, xs, s0, activation)
+    assert len(seen) == 300 and np.ptp(logs) > 3 * 32 * np.log(2)  # far past 2^32 in norm: rescaled more than once
+    for P, u, right in seen:
+        expected = u @ P
+        assert np.linalg.norm(right - expected) <= 1e-9 * np.linalg.norm(P, 2)
+
+
+def test_the_first_vector_tested_is_the_one_given() -> None:
+    """log_norm_2 tests ``right`` first: the top right singular vector certifies at once (the Kato-Temple route, with
+    P^T of its left image returned for the next lag); a poor one (0, or nearly the bottom singular vector) still ends in a
+    certified value that agrees with the SVD (the bottom singular vector, tilted: exactly on it no power step leaves it)."""
+    P = _with_spectrum(7, [3.0, 1.0, 0.5, 0.1])
+    _, sigma, vt = np.linalg.svd(P)
+    best = log_norm_2(P, np.full(4, 0.5), right=vt[0] * sigma[0])
+    assert best.route == "kato-temple" and best.certified and best.right is not None
+    assert np.allclose(best.right, best.left @ P, rtol=1e-12, atol=1e-12)
+    for poor in (np.zeros(4), vt[-1] + 1e-3 * vt[0]):
+        estimate = log_norm_2(P, np.full(4, 0.5), right=poor)
+        assert estimate.certified and abs(estimate.log_norm - np.log(sigma[0])) < 1e-10
 
 
 # ---------------------------------------------------------------- against the plain reference and finite differences

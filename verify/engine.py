@@ -9,7 +9,10 @@ of the scaled norm, with no rounding accumulated over the steps. The slopes ente
 e^{L - m log 2} 2^m with L = log|phi'| (finite for saturated units) and m an integer.
 
 The 2-norm is not an SVD per lag: a warm-started power iteration on P^T P gives
-theta <= sigma_max^2 from below, and the Kato-Temple inequality bounds sigma_max^2 by
+theta <= sigma_max^2 from below (warm-started from the last lag's left singular vector
+estimate u, whose image P^T u the product carries as one more row, u^T P, through its own
+recursion: the first vector tested costs no matrix-vector product; whatever vector is
+tested, the certificate below is its own), and the Kato-Temple inequality bounds sigma_max^2 by
 theta + r^2 / (theta - alpha), r the residual and alpha = ||P||_F^2 - theta, which
 bounds every other eigenvalue. That value is an upper bound on the 2-norm of the
 COMPUTED product (up to the rounding of theta, r and alpha, covered by the
@@ -266,20 +269,23 @@ class NormEstimate(NamedTuple):
     log_rayleigh: float  # (1/2) log theta of the last iterate: a lower bound on log ||P||_2 (up to rounding)
     route: str  # how log_norm was found: "kato-temple", "cholesky" or "lapack"
     left: Array  # P vector / ||P vector||: the warm start for the next product of a chain
+    right: Array | None = None  # P^T left, where the route computed it on the way (Kato-Temple: P^T P vector / ||P vector||)
 
 
-def log_norm_2(P: Array, start: Array, frob2: float | None = None, work: Array | None = None) -> NormEstimate:
+def log_norm_2(P: Array, start: Array, frob2: float | None = None, work: Array | None = None, right: Array | None = None) -> NormEstimate:
     """log ||P||_2: the Kato-Temple upper bound from a warm-started power iteration on P^T P, else LAPACK's value.
 
     ``start`` is a left singular vector estimate (the previous product's); certified is False on the LAPACK route.
     ``frob2`` is ||P||_F^2 as computed, when the caller has it; ``work``, a d x d buffer for the Cholesky route.
+    ``right``, where the caller has it, stands for P^T start (a chain carries it along with its product): the first
+    vector tested, without the matrix-vector product. Whatever vector is tested, the certificate is its own.
     """
     if frob2 is None:
         frob2 = float(np.einsum("ij,ij->", P, P))
     if frob2 == 0.0:
         return NormEstimate(-np.inf, False, start, -np.inf, "zero", start)
     PT = P.T
-    x = PT @ start
+    x = PT @ start if right is None else right
     size = math.sqrt(float(x @ x))
     x = x / size if size > 0.0 else np.full(P.shape[1], P.shape[1] ** -0.5)
     theta = previous = 0.0
@@ -292,7 +298,8 @@ def log_norm_2(P: Array, start: Array, frob2: float | None = None, work: Array |
         alpha = frob2 - theta  # every eigenvalue of P^T P but the top one is <= alpha
         if theta - alpha >= GAP * theta:
             if r2 <= RELATIVE * theta * (theta - alpha):  # theta > 0 here, so Px / sqrt(theta) is a unit vector
-                return NormEstimate(0.5 * math.log(theta + r2 / (theta - alpha)), True, x, 0.5 * math.log(theta), "kato-temple", Px / math.sqrt(theta))
+                root = math.sqrt(theta)
+                return NormEstimate(0.5 * math.log(theta + r2 / (theta - alpha)), True, x, 0.5 * math.log(theta), "kato-temple", Px / root, g / root)
         elif theta - previous <= SETTLED * theta:
             break  # no Kato-Temple bound here, and theta has settled: the Cholesky test
         elif alpha - theta > HOPELESS * (theta - previous):
@@ -463,8 +470,9 @@ LOOSE = 32
 LOW, HIGH = 2.0**-LOOSE, 2.0**LOOSE
 
 
-def _rescale(P: Array) -> tuple[float, int]:
+def _rescale(P: Array, block: Array | None = None) -> tuple[float, int]:
     """Rescale P in place by an exact power of two 2^-e, its largest entry landing in [1/2, 1); returns (||P||_F^2, e).
+    ``block``, where given, holds P and rows carried along with it (they are rescaled by the same 2^-e).
 
     Called once ||P||_F^2 has left [2^-LOOSE, 2^LOOSE]; within it nothing needs doing, since a step grows the product's
     entries by at most d (the scaled slopes are below 2^0.5 and the scaled W's entries below 1), so nothing can overflow
@@ -474,7 +482,8 @@ def _rescale(P: Array) -> tuple[float, int]:
     if peak == 0.0:
         return 0.0, 0
     e = int(np.frexp(peak)[1])
-    np.ldexp(P, -e, out=P)  # exact: the largest entry lands in [1/2, 1)
+    whole = P if block is None else block
+    np.ldexp(whole, -e, out=whole)  # exact: the largest entry lands in [1/2, 1)
     return float(np.einsum("ij,ij->", P, P)), e
 
 
@@ -509,23 +518,32 @@ def _chain_logs(slopes: Array, steps: NDArray[np.int64], W: Array, ord: Ord) -> 
     w_exp = int(np.frexp(np.max(np.abs(W)))[1])
     Ws = np.ldexp(W, -w_exp)  # exact: entries below 1 in magnitude
     exponents = np.cumsum((steps + w_exp)[::-1])[::-1].tolist()  # 2^exponents[k]: the scale the slopes and W bring to lag T - k
-    P, spare = np.eye(d), np.empty((d, d))
+    # For the 2-norm the product carries one more row, u^T P for the warm start u (the last lag's left singular vector
+    # estimate): the product's own recursion gives P^T u, the first vector to test, at 1/d the cost of a product.
+    rows = d + 1 if ord == 2 else d
+    block, spare = np.eye(rows, d), np.empty((rows, d))
+    u = np.full(d, d**-0.5)
+    block[d:] = u
     work = np.empty((d, d))  # the Cholesky route's buffer: allocated once, not per lag
     rescaled = 0  # the product is 2^(exponents[k] + rescaled) P, exactly
-    u = np.full(d, d**-0.5)
     for k in range(T - 1, -1, -1):
-        np.multiply(P, slopes[k], out=P)  # P diag(phi'(a_{k+1})), up to the factor 2^steps[k]
-        np.matmul(P, Ws, out=spare)
-        P, spare = spare, P
+        np.multiply(block, slopes[k], out=block)  # P diag(phi'(a_{k+1})), up to the factor 2^steps[k]
+        np.matmul(block, Ws, out=spare)
+        block, spare = spare, block
+        P = block[:d]
         frob2 = float(np.einsum("ij,ij->", P, P))  # einsum: faster here than BLAS's threaded dot
         if not LOW <= frob2 <= HIGH:
-            frob2, e = _rescale(P)
+            frob2, e = _rescale(P, block)
             if frob2 == 0.0:
                 return out
             rescaled += e
         if ord == 2:
-            estimate = log_norm_2(P, u, frob2, work)
+            estimate = log_norm_2(P, u, frob2, work, right=block[d])
             log_norm, u = estimate.log_norm, estimate.left
+            if estimate.right is not None:
+                block[d] = estimate.right
+            else:
+                np.matmul(u, P, out=block[d])  # u^T P afresh, where the route did not compute it
         else:
             log_norm = _log_norm(P, ord, frob2)
         out[k] = (exponents[k] + rescaled) * LOG2 + log_norm
@@ -593,18 +611,20 @@ def _batched_chains(log_slopes: Array, chains: tuple[tuple[Array, Ord, bool], ..
             np.multiply(P, scaled, out=spare)
             np.matmul(spare, Ws, out=P)  # in place, through a buffer: far faster than (P * scaled) @ Ws for small d
             frob2 = np.einsum("bij,bij->b", P, P)
-            far = (frob2 < LOW) | (frob2 > HIGH)
-            if far.any():
-                # 2^-e with e half the exponent of ||P||_F^2 brings it into [1/2, 2): exact, all cases in one pass (e = 0
-                # in range). Where the squares themselves underflowed (below 2^-900), the largest entry decides instead.
-                e = np.where(far, np.frexp(frob2)[1] // 2, 0)
-                tiny = far & (frob2 < 2.0**-900)
+            far = np.flatnonzero((frob2 < LOW) | (frob2 > HIGH))
+            if far.size:
+                # 2^-e with e half the exponent of ||P||_F^2 brings it into [1/2, 2): exact, only the cases out of range.
+                # Where the squares themselves underflowed (below 2^-900), the largest entry decides instead.
+                Pf, f = P[far], frob2[far]
+                e = np.frexp(f)[1] // 2
+                tiny = f < 2.0**-900
                 if tiny.any():
-                    Pt = P[tiny]
+                    Pt = Pf[tiny]
                     e[tiny] = np.frexp(np.maximum(Pt.max(axis=(1, 2)), -Pt.min(axis=(1, 2))))[1]  # 0 for a zero product
-                np.ldexp(P, -e[:, None, None], out=P)
-                rescaled += e
-                frob2 = np.where(tiny, np.einsum("bij,bij->b", P, P), np.ldexp(frob2, -2 * e))  # exact where no underflow
+                np.ldexp(Pf, -e[:, None, None], out=Pf)
+                P[far] = Pf
+                rescaled[far] += e
+                frob2[far] = np.where(tiny, np.einsum("bij,bij->b", Pf, Pf), np.ldexp(f, -2 * e))  # exact where no underflow
             if ord == 2:
                 norms, chain[3] = _batched_norm_2(P, left, frob2)
             elif ord == "fro":
@@ -633,13 +653,14 @@ def _batched_norm_2(P: Array, left: Array, frob2: Array | None = None) -> tuple[
     norms = np.zeros(B)
     lefts = np.full((B, d), d**-0.5)  # the zero products keep the constant vector
     positive = frob2 > 0.0
-    active = np.arange(B) if positive.all() else np.flatnonzero(positive)
-    Pa, fa = (P, frob2) if active.size == B else (P[active], frob2[active])
-    x = (left[active, None, :] @ Pa)[:, 0, :]  # P^T left, as a row vector times P (no transposed view)
+    if positive.all():
+        active, Pa, fa, x = None, P, frob2, (left[:, None, :] @ P)[:, 0, :]  # P^T left, as a row vector times P
+    else:
+        active = np.flatnonzero(positive)
+        Pa, fa = P[active], frob2[active]
+        x = (left[active, None, :] @ Pa)[:, 0, :]
     G = None
     for step in range(BATCH_POWER_STEPS + 1):
-        if active.size == 0:
-            break
         if step:  # the warm start alone certifies about half the cases; G's powers only for the rest
             if G is None:
                 G = np.matmul(np.ascontiguousarray(Pa.transpose(0, 2, 1)), Pa)
@@ -655,17 +676,22 @@ def _batched_norm_2(P: Array, left: Array, frob2: Array | None = None) -> tuple[
         r2 = np.einsum("bi,bi->b", residual, residual)
         gap = theta - (fa - theta)  # theta - alpha: every other eigenvalue of P^T P is <= alpha
         ok = (gap >= GAP * theta) & (r2 <= RELATIVE * theta * gap)
-        if ok.any():
-            done = active[ok]
-            root = np.sqrt(theta[ok])
-            norms[done] = np.sqrt(theta[ok] + r2[ok] / gap[ok])
-            lefts[done] = Px[ok] / root[:, None]  # theta > 0 where certified
-            keep = ~ok
-            active, Pa, fa, x = active[keep], Pa[keep], fa[keep], x[keep]
+        done = np.flatnonzero(ok)
+        if done.size:
+            where = done if active is None else active[done]
+            th = theta[done]
+            norms[where] = np.sqrt(th + r2[done] / gap[done])
+            lefts[where] = Px[done] / np.sqrt(th)[:, None]  # theta > 0 where certified
+            keep = np.flatnonzero(~ok)
+            active = keep if active is None else active[keep]  # the cases still open, by index into P
+            if active.size == 0:
+                return norms, lefts
+            Pa, fa, x = Pa[keep], fa[keep], x[keep]
             G = None if G is None else G[keep]
-    if active.size:
-        norms[active] = np.linalg.svd(Pa, compute_uv=False)[:, 0]
-        lefts[active] = _unit_rows((Pa @ x[:, :, None])[:, :, 0], d)
+    if active is None:
+        active = np.arange(B)
+    norms[active] = np.linalg.svd(Pa, compute_uv=False)[:, 0]
+    lefts[active] = _unit_rows((Pa @ x[:, :, None])[:, :, 0], d)
     return norms, lefts
 
 
