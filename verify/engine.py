@@ -666,14 +666,13 @@ def _batched_norm_2(P: Array, left: Array, frob2: Array | None = None) -> tuple[
     norms = np.zeros(B)
     lefts = np.full((B, d), d**-0.5)  # the zero products keep the constant vector
     positive = frob2 > 0.0
-    if positive.all():
-        active, Pa, fa, x = None, P, frob2, (left[:, None, :] @ P)[:, 0, :]  # P^T left, as a row vector times P
-    else:
-        active = np.flatnonzero(positive)
-        Pa, fa = P[active], frob2[active]
-        x = (left[active, None, :] @ Pa)[:, 0, :]
+    active = np.arange(B) if positive.all() else np.flatnonzero(positive)
+    Pa, fa = (P, frob2) if active.size == B else (P[active], frob2[active])
+    x = (left[active, None, :] @ Pa)[:, 0, :]  # P^T left, as a row vector times P (no transposed view)
     G = None
     for step in range(BATCH_POWER_STEPS + 1):
+        if active.size == 0:
+            break
         if step:  # the warm start alone certifies about half the cases; G's powers only for the rest
             if G is None:
                 G = np.matmul(np.ascontiguousarray(Pa.transpose(0, 2, 1)), Pa)
@@ -689,22 +688,17 @@ def _batched_norm_2(P: Array, left: Array, frob2: Array | None = None) -> tuple[
         r2 = np.einsum("bi,bi->b", residual, residual)
         gap = theta - (fa - theta)  # theta - alpha: every other eigenvalue of P^T P is <= alpha
         ok = (gap >= GAP * theta) & (r2 <= RELATIVE * theta * gap)
-        done = np.flatnonzero(ok)
-        if done.size:
-            where = done if active is None else active[done]
-            th = theta[done]
-            norms[where] = np.sqrt(th + r2[done] / gap[done])
-            lefts[where] = Px[done] / np.sqrt(th)[:, None]  # theta > 0 where certified
-            keep = np.flatnonzero(~ok)
-            active = keep if active is None else active[keep]  # the cases still open, by index into P
-            if active.size == 0:
-                return norms, lefts
-            Pa, fa, x = Pa[keep], fa[keep], x[keep]
+        if ok.any():
+            done = active[ok]
+            root = np.sqrt(theta[ok])
+            norms[done] = np.sqrt(theta[ok] + r2[ok] / gap[ok])
+            lefts[done] = Px[ok] / root[:, None]  # theta > 0 where certified
+            keep = ~ok
+            active, Pa, fa, x = active[keep], Pa[keep], fa[keep], x[keep]
             G = None if G is None else G[keep]
-    if active is None:
-        active = np.arange(B)
-    norms[active] = np.linalg.svd(Pa, compute_uv=False)[:, 0]
-    lefts[active] = _unit_rows((Pa @ x[:, :, None])[:, :, 0], d)
+    if active.size:
+        norms[active] = np.linalg.svd(Pa, compute_uv=False)[:, 0]
+        lefts[active] = _unit_rows((Pa @ x[:, :, None])[:, :, 0], d)
     return norms, lefts
 
 
