@@ -199,6 +199,15 @@ def test_plot_is_byte_reproducible_in_one_process(tmp_path: Path) -> None:
     assert b"CreationDate" not in (tmp_path / "a.pdf").read_bytes()
 
 
+def test_a_figure_drawn_once_and_saved_twice_is_each_format_drawn_alone() -> None:
+    from verify.figure import render_all
+
+    both = render_all(("pdf", "svg"), "sigmoid", dim=4, steps=12)
+    assert both == {fmt: render(fmt, "sigmoid", dim=4, steps=12) for fmt in ("pdf", "svg")}
+    with pytest.raises(derive.ConfigError, match="figure format"):
+        render_all(("svg", "png"))
+
+
 def test_plot_ignores_the_callers_rcparams(tmp_path: Path) -> None:
     plain = render("svg")
     with mpl.rc_context({"lines.linewidth": 5.0, "font.size": 20.0, "svg.hashsalt": None}):
