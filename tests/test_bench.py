@@ -38,3 +38,16 @@ def test_medians_alternate_and_time_every_contender() -> None:
     calls: list[str] = []
     times = run.medians({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, 3)
     assert calls == ["a", "b"] * 3 and set(times) == {"a", "b"} and all(t >= 0 for t in times.values())
+
+
+def test_the_framework_contenders_compute_the_same_norms() -> None:
+    """Where PyTorch or JAX is installed (the bench extra), its contender gives chain_norms' values, lag 1 first: it does
+    the same work, so the ratio compares like with like."""
+    run = _runner()
+    W, U, b, xs = run.network(6, 20)
+    for method in (run.torch_method(), run.jax_method()):
+        if method is None:
+            continue  # not installed here: python -m bench says so in its table
+        for ord in (2, "fro"):
+            theirs = np.array([float(v) for v in method(W, U, b, xs, "tanh", ord)])
+            np.testing.assert_allclose(theirs, chain_norms(W, U, b, xs, activation="tanh", ord=ord)[::-1], rtol=1e-9)
