@@ -49,14 +49,21 @@ INPUT_DIM = 8
 FAR_FROM_UNDERFLOW = 1e-150
 
 
+#: Seconds to wait, untimed, after a contender whose threads stay busy once it has returned: XLA's thread pool spins for
+#: a while after each JAX call, and chain_norms run straight after one took 2.7 times as long (0.2 s of rest: 1.0).
+SETTLE = {"jax": 0.3}
+
+
 def medians(contenders: dict[str, Callable[[], object]], runs: int) -> dict[str, float]:
-    """The median wall time of each contender over ``runs`` rounds, the contenders alternated within each round."""
+    """The median wall time of each contender over ``runs`` rounds, the contenders alternated within each round (with
+    SETTLE's rest after those that leave busy threads behind)."""
     times: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(runs):
         for name, function in contenders.items():
             started = time.perf_counter()
             function()
             times[name].append(time.perf_counter() - started)
+            time.sleep(SETTLE.get(name, 0.0))
     return {name: statistics.median(values) for name, values in times.items()}
 
 
@@ -152,6 +159,7 @@ def chain_table(sizes: tuple[tuple[int, int], ...], runs: int) -> list[str]:
                 if jax_run is not None:
                     contenders["jax"] = partial(jax_run, W, U, b, xs, activation, ord)
                     contenders["jax"]()  # compiled for this shape before the timed rounds
+                    time.sleep(SETTLE["jax"])
                 t = medians(contenders, runs)
                 fast = chain_norms(W, U, b, xs, activation=activation, ord=ord)
                 ref = chain_norms_reference(W, U, b, xs, activation=activation, ord=ord)
