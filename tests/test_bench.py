@@ -45,7 +45,8 @@ def test_the_framework_contenders_compute_the_same_norms() -> None:
     the same work, so the ratio compares like with like."""
     run = _runner()
     W, U, b, xs = run.network(6, 20)
-    for method in (run.torch_method(), run.jax_method()):
+    for name, method in (("torch", run.torch_method()), ("jax", run.jax_method())):
+        assert (method is None) == (importlib.util.find_spec(name) is None)  # offered exactly where it is installed
         if method is None:
             continue  # not installed here: python -m bench says so in its table
         for ord in (2, "fro"):
