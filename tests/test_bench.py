@@ -6,6 +6,8 @@ The runner itself is run by hand (``python -m bench``); here only its pieces, qu
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -42,13 +44,22 @@ def test_medians_alternate_and_time_every_contender() -> None:
 
 def test_the_framework_contenders_compute_the_same_norms() -> None:
     """Where PyTorch or JAX is installed (the bench extra), its contender gives chain_norms' values, lag 1 first: it does
-    the same work, so the ratio compares like with like."""
-    run = _runner()
-    W, U, b, xs = run.network(6, 20)
-    for name, method in (("torch", run.torch_method()), ("jax", run.jax_method())):
-        assert (method is None) == (importlib.util.find_spec(name) is None)  # offered exactly where it is installed
-        if method is None:
-            continue  # not installed here: python -m bench says so in its table
-        for ord in (2, "fro"):
-            theirs = np.array([float(v) for v in method(W, U, b, xs, "tanh", ord)])
-            np.testing.assert_allclose(theirs, chain_norms(W, U, b, xs, activation="tanh", ord=ord)[::-1], rtol=1e-9)
+    the same work, so the ratio compares like with like. Each runs in a fresh interpreter: JAX starts threads that a
+    later fork of this test process (the builds' workers) must not inherit."""
+    for name in ("torch", "jax"):
+        code = f"""
+import importlib.util, sys
+import numpy as np
+sys.path.insert(0, {str(ROOT)!r})
+from bench.run import network, {name}_method
+from verify import chain_norms
+method = {name}_method()
+assert (method is None) == (importlib.util.find_spec({name!r}) is None)  # offered exactly where it is installed
+if method is not None:
+    W, U, b, xs = network(6, 20)
+    for ord in (2, "fro"):
+        theirs = np.array([float(v) for v in method(W, U, b, xs, "tanh", ord)])
+        np.testing.assert_allclose(theirs, chain_norms(W, U, b, xs, activation="tanh", ord=ord)[::-1], rtol=1e-9)
+"""
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
