@@ -64,7 +64,7 @@ def known_sections(keys: tuple[str, ...]) -> tuple[str, ...]:
 def _warm(config: Config) -> None:
     """Derive gamma for the configured activations, in both variables the build asks for (the notation's, in the
     statements and the explicit instances; z, in verify's numeric forms), and build their numeric and ball forms: the
-    preparations' children inherit the results instead of each computing them again from cold caches."""
+    preparations' workers inherit the results instead of each computing them again from cold caches."""
     import verify
     from verify.enclose import ball_activation
 
@@ -86,7 +86,7 @@ def build_document(config: Config, sections: tuple[str, ...] | None = None, prog
     preparers = preparer_registry()
     jobs = {key: partial(preparers[key], config) for key in keys if key in preparers}
     built: list[Section] = []
-    _warm(config)  # before the fork: each child would otherwise derive the same gammas again, from cold caches
+    _warm(config)  # before the fork: each worker would otherwise derive the same gammas again, from cold caches
     with Prepared(jobs) as prepared:
         context = BuildContext(CheckContext(config, progress or _silent), checker_registry(), prepared)
         for key in keys:
