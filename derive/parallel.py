@@ -24,11 +24,14 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import pickle
 import queue
 import signal
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from types import TracebackType
 from typing import Any
 
@@ -57,7 +60,7 @@ def worker_count() -> int:
     """How many workers a build forks beside its own process: GRADPROOF_JOBS (or the CPUs) less one; 0 without fork."""
     setting = os.environ.get(JOBS_VARIABLE, "").strip()
     if setting and setting != "auto":
-        if not setting.isdigit() or int(setting) < 1:
+        if not (setting.isascii() and setting.isdecimal()) or int(setting) < 1:
             raise GradproofError(f"{JOBS_VARIABLE}={setting!r} is not allowed (allowed: a whole number of at least 1, or auto)")
         processes = int(setting)
     else:
@@ -65,14 +68,17 @@ def worker_count() -> int:
     return processes - 1 if "fork" in multiprocessing.get_all_start_methods() else 0
 
 
-def _work(number: int, send: Connection, jobs: Sequence[tuple[str, Callable[[], object]]], claims: Any) -> None:
+def _work(number: int, send: Connection, jobs: Sequence[tuple[str, Callable[[], object]]], claims: Any, inherited: Sequence[Connection]) -> None:
     """A worker: claim the last preparation nobody has taken, run it, send (key, outcome); until none is left.
 
     The results go out through a thread, so a large one waiting in the pipe for the build to read it does not hold up
-    the next preparation."""
+    the next preparation. ``inherited`` are the build's ends of the pipes, which the fork copied: closed here, so that
+    once the build is gone a write fails and the worker leaves, instead of waiting on a pipe nobody reads."""
+    for connection in inherited:
+        connection.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the build decides
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the build's handler is inherited; terminate() must end the worker
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _INTERRUPTS)  # blocked by the build while it forked (Prepared.__enter__)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _INTERRUPTS)  # blocked by the build while it forked (_interrupts_held)
     outbox: queue.SimpleQueue[tuple[str, Outcome] | None] = queue.SimpleQueue()
     sender = threading.Thread(target=_send_all, args=(send, outbox))
     sender.start()
@@ -94,12 +100,44 @@ def _send_all(send: Connection, outbox: queue.SimpleQueue[tuple[str, Outcome] | 
     try:
         while (item := outbox.get()) is not None:
             key, outcome = item
-            try:
-                send.send((key, outcome))
-            except Exception as error:  # noqa: BLE001 (an unpicklable result or error)
-                send.send((key, (False, GradproofError(f"a prepared part of the build could not be sent back: {error}"))))
+            send.send((key, _payload(outcome)))
+    except OSError:  # no reader left: the build is gone, and so is any use for what this worker computes
+        os._exit(1)
     finally:
         send.close()
+
+
+def _payload(outcome: Outcome) -> bytes:
+    """``outcome`` pickled, and read back once here, so that the build can read it: a result or an error that cannot be
+    pickled or read back (an exception whose class wants other arguments) becomes a GradproofError saying so."""
+    try:
+        data = bytes(ForkingPickler.dumps(outcome))
+        pickle.loads(data)
+    except Exception as error:  # noqa: BLE001 (said in the error sent instead)
+        ok, value = outcome
+        what = f"{type(value).__name__}: {value}" if not ok else f"a prepared part of the build could not be sent back: {error}"
+        return bytes(ForkingPickler.dumps((False, GradproofError(what))))
+    return data
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait while the workers are forked and arrive as the block ends, in the build's own handlers:
+    an interrupt halfway would leave a worker started that the build does not know to stop. They are blocked in this
+    thread, so that each worker starts with them blocked (it unblocks them once it has its own handlers), and recorded
+    by a stand-in handler, since a signal sent to the process may be taken by one of its other threads (BLAS's)."""
+    held: list[int] = []
+    main = threading.current_thread() is threading.main_thread()
+    handlers = {number: signal.signal(number, lambda signum, frame: held.append(signum)) for number in _INTERRUPTS} if main else {}
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
+    try:
+        yield
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # one pending in this thread arrives now, in the build's handler
+        for signum in dict.fromkeys(held):
+            signal.raise_signal(signum)
 
 
 def _claim(claims: Any, index: int, owner: int) -> bool:
@@ -124,34 +162,39 @@ class Prepared:
         self._claims: Any = None
         self._processes: dict[int, multiprocessing.process.BaseProcess] = {}
         self._receive: dict[int, Connection] = {}
-        self._arrived: dict[str, Outcome] = {}
+        self._arrived: dict[str, Outcome] = {}  # sent by a worker and not asked for yet
+        self._received: set[str] = set()  # every key a worker's result came back for
         self._done: dict[str, Outcome] = {}
 
     def __enter__(self) -> Prepared:
         if self._workers:
-            context = multiprocessing.get_context("fork")
-            self._claims = context.Array("i", len(self._jobs))
-            # An interrupt while the workers are forked would leave some started and none stopped (__exit__ does not run
-            # when __enter__ raises): Ctrl-C and SIGTERM wait until every worker has its own handlers, then arrive here.
-            previous = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
+            try:
+                self._start()
+            except BaseException:  # an interrupt included: every worker started so far is stopped
+                self.__exit__(None, None, None)
+                raise
+        return self
+
+    def _start(self) -> None:
+        context = multiprocessing.get_context("fork")
+        self._claims = context.Array("i", len(self._jobs))
+        with _interrupts_held():
             gc.freeze()  # the workers' collector leaves the inherited objects alone, so their pages stay shared
             try:
                 for number in range(1, self._workers + 1):
                     receive, send = context.Pipe(duplex=False)
-                    process = context.Process(target=_work, args=(number, send, self._jobs, self._claims), daemon=True)
+                    inherited = (*self._receive.values(), receive)
+                    process = context.Process(target=_work, args=(number, send, self._jobs, self._claims, inherited), daemon=True)
+                    self._processes[number], self._receive[number] = process, receive
                     process.start()
                     send.close()
-                    self._processes[number], self._receive[number] = process, receive
-            except BaseException:
-                self.__exit__(None, None, None)
-                raise
             finally:
                 gc.unfreeze()
-                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-        return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None) -> None:
         for process in self._processes.values():
+            if process.pid is None:
+                continue  # never started: its fork failed
             if process.is_alive():
                 process.terminate()
             process.join()
@@ -165,7 +208,7 @@ class Prepared:
 
     def get(self, key: str) -> object:
         """The result of the preparation ``key``: computed now if no worker has taken it, else waited for; its error is
-        raised here."""
+        raised here, and again if it is asked for again."""
         if key not in self._done:
             self._done[key] = self._outcome(key)
         ok, value = self._done[key]
@@ -176,15 +219,34 @@ class Prepared:
 
     def _outcome(self, key: str) -> Outcome:
         index = self._index[key]
-        if self._claims is None or _claim(self._claims, index, _BUILD):
-            return True, self._jobs[index][1]()  # in the build's own process: its error is raised as it happens
+        if self._claims is None or _claim(self._claims, index, _BUILD) or self._claims[index] == _BUILD:
+            return self._here(index)
         owner = self._claims[index]
         while key not in self._arrived:
             try:
-                arrived, outcome = self._receive[owner].recv()
-            except EOFError:
-                process = self._processes[owner]
-                process.join()
-                raise GradproofError(f"a prepared part of the build ended without a result (exit code {process.exitcode})") from None
-            self._arrived[arrived] = outcome
+                arrived, payload = self._receive[owner].recv()
+            except (EOFError, OSError):  # the worker died, at once or in the middle of a message
+                return self._lost(key, owner)
+            self._arrived[arrived] = pickle.loads(payload)  # the worker read it back before sending it (_payload)
+            self._received.add(arrived)
         return self._arrived.pop(key)
+
+    def _here(self, index: int) -> Outcome:
+        """Preparation ``index`` computed in the build's own process; an error is kept for a second asking, an interrupt
+        is not (the claim stays the build's, so asking again computes it again)."""
+        try:
+            return True, self._jobs[index][1]()
+        except Exception as error:  # noqa: BLE001 (raised by get, now and whenever it is asked for again)
+            return False, error
+
+    def _lost(self, key: str, owner: int) -> Outcome:
+        """``key``'s worker died before its result came back. A worker takes its preparations in falling index order, so of
+        those it took without sending a result, the last taken was running when it died: that one is an error naming it;
+        one it had finished (its result still queued to be sent) is computed again here, as preparations are pure."""
+        process = self._processes[owner]
+        process.join()
+        pending = [n for n, (name, _) in enumerate(self._jobs) if self._claims[n] == owner and name not in self._received]
+        index = self._index[key]
+        if index != min(pending):
+            return self._here(index)
+        raise GradproofError(f"the preparation of {key!r} ended without a result (its worker's exit code {process.exitcode})")

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +16,8 @@ from derive.app import generate
 from derive.errors import CheckFailed, ConfigError, GradproofError, InputError, PathError
 from derive.parallel import JOBS_VARIABLE, Prepared, worker_count
 from verify.refute import refute
+
+ROOT = Path(__file__).resolve().parent.parent
 
 needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is not available on this platform")
 
@@ -108,8 +114,128 @@ def test_an_error_in_a_worker_is_raised_with_its_kind_and_fields(error: Gradproo
 def test_a_worker_that_dies_is_a_one_line_error() -> None:
     with Prepared({"dies": lambda: os._exit(7)}, workers=1) as prepared:
         _taken_by_a_worker(prepared, "dies")
-        with pytest.raises(GradproofError, match=r"ended without a result \(exit code 7\)"):
-            prepared.get("dies")
+        for _ in range(2):  # asked again, the same error
+            with pytest.raises(GradproofError, match=r"preparation of 'dies' ended without a result \(its worker's exit code 7\)"):
+                prepared.get("dies")
+
+
+def _exit_3() -> None:
+    os._exit(3)
+
+
+@needs_fork
+def test_a_result_finished_before_its_worker_died_is_not_lost() -> None:
+    """The worker finishes "small" (it takes the last first), queues it, and dies in "dies", often before the result is
+    sent: the build computes "small" again (a preparation is pure), names "dies" in its error, and takes "first" itself."""
+    for _ in range(5):
+        with Prepared({"first": os.getpid, "dies": _exit_3, "small": lambda: 5}, workers=1) as prepared:
+            _taken_by_a_worker(prepared, "dies")
+            assert prepared.get("small") == 5
+            with pytest.raises(GradproofError, match="preparation of 'dies' ended without a result"):
+                prepared.get("dies")
+            assert prepared.get("first") == os.getpid()
+
+
+@needs_fork
+def test_an_error_in_a_preparation_the_build_ran_itself_is_raised_again() -> None:
+    def boom() -> None:
+        raise ValueError("boom")
+
+    with Prepared({"boom": boom, "busy": lambda: time.sleep(1.0)}, workers=1) as prepared:
+        _taken_by_a_worker(prepared, "busy")
+        for _ in range(2):
+            with pytest.raises(ValueError, match="boom"):
+                prepared.get("boom")
+
+
+class _Awkward(Exception):
+    """Pickles, but does not unpickle: its class wants two arguments, and an exception is rebuilt from its message."""
+
+    def __init__(self, a: int, b: int) -> None:
+        super().__init__(f"{a} and {b}")
+
+
+def _raise_awkward() -> None:
+    raise _Awkward(1, 2)
+
+
+@needs_fork
+def test_an_error_that_cannot_be_read_back_comes_back_as_its_text() -> None:
+    with Prepared({"x": _raise_awkward}, workers=1) as prepared:
+        _taken_by_a_worker(prepared, "x")
+        for _ in range(2):
+            with pytest.raises(GradproofError, match="_Awkward: 1 and 2"):
+                prepared.get("x")
+
+
+@needs_fork
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupt_while_the_workers_start_leaves_none_running(signum: int) -> None:
+    """Ctrl-C (or SIGTERM) arrives as each worker starts: it waits until all are started, then stops them all. In a fresh
+    interpreter whose BLAS threads could take the signal, as the command line's would."""
+    code = f"""
+import os, signal, sys, time
+sys.path.insert(0, {str(ROOT)!r})
+import numpy as np
+np.ones((300, 300)) @ np.ones((300, 300))  # BLAS's threads are running
+import multiprocessing.context as context
+from derive.parallel import Prepared
+from derive.command import _interrupt
+signal.signal(signal.SIGTERM, _interrupt)  # as the command line has it
+started = []
+start = context.ForkProcess.start
+def start_and_interrupt(self):
+    start(self)
+    started.append(self)
+    os.kill(os.getpid(), {int(signum)})
+context.ForkProcess.start = start_and_interrupt
+try:
+    with Prepared({{key: (lambda: time.sleep(60)) for key in "abc"}}, workers=2):
+        print("entered", flush=True)
+except KeyboardInterrupt:
+    print("interrupted", len(started), *(process.pid for process in started), flush=True)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    words = done.stdout.split()
+    assert words[:2] == ["interrupted", "2"], done.stdout + done.stderr
+    time.sleep(0.5)
+    assert not any(_running(int(pid)) for pid in words[2:])
+
+
+@needs_fork
+def test_a_worker_whose_build_is_gone_leaves(tmp_path: Path) -> None:
+    """The build is killed (SIGKILL) while its worker holds a result nobody will read: the worker does not wait on the
+    pipe forever, it leaves."""
+    code = f"""
+import os, signal, sys, time
+sys.path.insert(0, {str(ROOT)!r})
+from derive.parallel import Prepared
+prepared = Prepared({{"later": lambda: time.sleep(0.5), "big": lambda: b"x" * 10_000_000}}, workers=1).__enter__()
+print(prepared._processes[1].pid, flush=True)
+time.sleep(0.3)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    worker = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 30
+    while _running(worker):
+        assert time.monotonic() < deadline, "the worker outlived its build"
+        time.sleep(0.1)
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie nobody has reaped is not)."""
+    if not Path("/proc").is_dir():  # no /proc to tell a zombie: whether the process is there at all
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "State:\tZ" not in status
 
 
 @needs_fork
@@ -144,7 +270,7 @@ def test_by_default_a_build_runs_one_process_a_cpu(monkeypatch: pytest.MonkeyPat
     assert worker_count() == (cpus - 1 if hasattr(os, "fork") else 0)
 
 
-@pytest.mark.parametrize("value", ["0", "-2", "many", "1.5"])
+@pytest.mark.parametrize("value", ["0", "-2", "many", "1.5", "\u00b2", "\u0663"])
 def test_a_bad_gradproof_jobs_is_refused(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(JOBS_VARIABLE, value)
     with pytest.raises(GradproofError, match=JOBS_VARIABLE):
