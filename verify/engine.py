@@ -564,7 +564,8 @@ def _chain_logs(slopes: Array, steps: NDArray[np.int64], W: Array, ord: Ord) -> 
 
 
 def chain_norms(W: Array, U: Array, b: Array, xs: Array, s0: Array | None = None, activation: str = "tanh", ord: Ord = 2) -> Array:
-    """||ds_T/ds_k|| for k = 0 .. T-1 (entry T-1 the one-step Jacobian, entry 0 the whole chain); inf where a norm overflows."""
+    """||ds_T/ds_k|| for k = 0 .. T-1 (entry T-1 the one-step Jacobian, entry 0 the whole chain); inf where a norm overflows,
+    and 0, or a subnormal number with fewer digits, where it underflows (below about 1e-308): chain_log_norms keeps both."""
     logs = chain_log_norms(W, U, b, xs, s0, activation, ord)
     with np.errstate(over="ignore"):
         return cast(Array, np.exp(logs))
