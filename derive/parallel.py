@@ -16,7 +16,9 @@ report is the same byte for byte whichever process computed a part.
 number of CPUs this process may use). With 1, without fork, or on one CPU, each preparation runs
 in the build's own process when its section asks for it. Workers are daemonic and ignore Ctrl-C
 (the build decides); leaving the ``with`` block, normally or by an error, terminates any worker
-still running.
+still running, and a worker whose build is gone leaves by itself. If a worker dies, the
+preparation it was running is an error naming it; those it had finished but not yet sent are
+computed again by the build.
 """
 
 from __future__ import annotations
