@@ -483,9 +483,9 @@ def _sum_of_squares(P: Array) -> float:
     return sum(float(np.dot(flat[i : i + DOT_BLOCK], flat[i : i + DOT_BLOCK])) for i in range(0, flat.size, DOT_BLOCK))
 
 
-def _rescale(P: Array, block: Array | None = None) -> tuple[float, int]:
-    """Rescale P in place by an exact power of two 2^-e, its largest entry landing in [1/2, 1); returns (||P||_F^2, e).
-    ``block``, where given, holds P and rows carried along with it (they are rescaled by the same 2^-e).
+def _rescale(P: Array, block: Array) -> tuple[float, int]:
+    """Rescale ``block`` in place by an exact power of two 2^-e chosen so that P's largest entry lands in [1/2, 1); returns
+    (||P||_F^2, e). ``block`` is P with the rows the chain carries along with it (the same 2^-e rescales them).
 
     Called once ||P||_F^2 has left [2^-LOOSE, 2^LOOSE]; within it nothing needs doing, since a step grows the product's
     entries by at most d (the scaled slopes are below 2^0.5 and the scaled W's entries below 1), so nothing can overflow
@@ -495,8 +495,7 @@ def _rescale(P: Array, block: Array | None = None) -> tuple[float, int]:
     if peak == 0.0:
         return 0.0, 0
     e = int(np.frexp(peak)[1])
-    whole = P if block is None else block
-    np.ldexp(whole, -e, out=whole)  # exact: the largest entry lands in [1/2, 1)
+    np.ldexp(block, -e, out=block)  # exact: P's largest entry lands in [1/2, 1)
     return float(np.einsum("ij,ij->", P, P)), e
 
 
