@@ -399,8 +399,10 @@ def test_batched_agrees_with_single_and_carries_its_bound_inputs() -> None:
     for name in NUMERIC:
         for ord in ORDS:
             batched = chain_log_norms_batched(W, U, b, xs, s0, name, ord)
+            # Two certified 2-norms of one product may differ by what each may differ from the norm; the others to rounding
+            close = 2 * evaluation_error(d) if ord == 2 else 1e-12
             for i in range(B):
-                np.testing.assert_allclose(batched[i], chain_log_norms(W[i], U[i], b[i], xs[i], s0[i], name, ord), rtol=1e-12, atol=1e-12)
+                np.testing.assert_allclose(batched[i], chain_log_norms(W[i], U[i], b[i], xs[i], s0[i], name, ord), rtol=1e-12, atol=close)
     bounds = chain_bounds_batched(W, U, b, xs, s0)  # tanh by default
     np.testing.assert_array_equal(bounds.log_norms, chain_log_norms_batched(W, U, b, xs, s0, "tanh"))
     act = numeric("tanh")
@@ -713,6 +715,55 @@ def test_the_batched_path_certifies_chains_with_a_gap_without_lapack(monkeypatch
     assert sum(cases) == 0
     for i in range(B):
         np.testing.assert_allclose(logs[i], (12 - np.arange(12)) * np.log(np.linalg.norm(W[i], 2)), rtol=1e-10, atol=1e-12)
+
+
+def test_the_compiled_certificate_is_an_upper_bound_within_the_stated_error() -> None:
+    """kernels.certify_2_norms, case by case against the exact norm (50 digits). Every certified value is at or above it
+    (to the rounding of theta) and within RELATIVE + 8 d^1.5 u; its left vector is the top left singular vector. A zero
+    product gives 0; the cases with no gap (a flat spectrum) or too slow an iteration are returned, and only those."""
+    from verify.engine import GAP, HOPELESS, SETTLED
+    from verify.kernels import certify_2_norms
+
+    d = 6
+    spectra = {
+        "gap": [1.0, 0.5, 0.4, 0.3, 0.2, 0.1],
+        "near": [1.0, 0.8, 0.3, 0.2, 0.1, 0.05],
+        "large": [3e5, 2e5, 1e5, 1.0, 0.5, 0.1],
+        "small": [1e-3, 8e-4, 3e-4, 2e-4, 1e-4, 5e-5],  # theta = 1e-6: the gap test is relative to theta
+        "rank one": [2.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+        "flat": [1.0, 0.95, 0.9, 0.85, 0.8, 0.75],
+        "slow": [1.0, 0.9999, 0.2, 0.1, 0.1, 0.1],
+    }
+    P = np.stack([_with_spectrum(seed, values) for seed, values in enumerate(spectra.values())] + [np.zeros((d, d))])
+    rng = np.random.default_rng(3)
+    left = rng.standard_normal((P.shape[0], d))
+    left /= np.linalg.norm(left, axis=1)[:, None]
+    left[0] = 0.0  # no warm start at all: the constant vector instead
+    frob2 = np.einsum("bij,bij->b", P, P)
+    norms, lefts = np.full(P.shape[0], np.nan), np.full((P.shape[0], d), np.nan)
+    fails = certify_2_norms(P, left, frob2, 64, RELATIVE, GAP, SETTLED, HOPELESS, norms, lefts)
+    names = [*spectra, "zero"]
+    assert [names[i] for i in fails] == ["flat", "slow"]
+    assert norms[-1] == 0.0 and np.all(lefts[-1] == d**-0.5)
+    for i, name in enumerate(names[:-1]):
+        assert np.linalg.norm(lefts[i]) == pytest.approx(1.0, rel=1e-14), name
+        if i in fails:
+            continue
+        with mpmath.workdps(50):
+            sigma = _exact_sigma(P[i])
+            excess = float(mpmath.log(norms[i]) - mpmath.log(sigma))
+        assert -4 * d * u <= excess <= RELATIVE + 8 * d**1.5 * u, name
+        top = np.linalg.svd(P[i])[0][:, 0]
+        assert abs(float(lefts[i] @ top)) == pytest.approx(1.0, abs=1e-9), name
+    slow = np.linalg.svd(P[names.index("slow")])[0][:, :2]  # 64 steps leave the slow case's vector in the top two
+    assert np.linalg.norm(slow.T @ lefts[names.index("slow")]) == pytest.approx(1.0, abs=1e-6)
+    none = certify_2_norms(P, left, frob2, 0, RELATIVE, GAP, SETTLED, HOPELESS, norms, lefts)  # no step: nothing certified
+    assert list(none) == list(range(len(spectra)))
+    # The warm start is P^T left, normalized: from the exact left singular vector one step certifies (sigma_1 = 0.5)
+    Q = 0.5 * P[:1]
+    exact = np.linalg.svd(Q[0])[0][:, 0][None]
+    assert certify_2_norms(Q, exact, frob2[:1] / 4, 1, RELATIVE, GAP, SETTLED, HOPELESS, norms, lefts).size == 0
+    assert certify_2_norms(Q, left[1:2], frob2[:1] / 4, 1, RELATIVE, GAP, SETTLED, HOPELESS, norms, lefts).size == 1
 
 
 def test_a_flat_spectrum_is_certified_by_the_krylov_space() -> None:

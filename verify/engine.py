@@ -97,8 +97,7 @@ ORDS: tuple[Ord, ...] = (2, 1, np.inf, "fro")
 RELATIVE = 1e-11  # the Kato-Temple certificate is accepted within this relative distance of theta
 GAP = 2.0**-20  # ... and only when theta - alpha >= GAP theta, so rounding cannot move it
 POWER_STEPS = 40
-BATCH_POWER_STEPS = 2  # the batched path's steps (each 2^BATCH_SQUARINGS power steps) before the rest go to LAPACK together
-BATCH_SQUARINGS = 4
+BATCH_POWER_STEPS = 64  # the batched path's power steps per case before the rest go to LAPACK together
 LANCZOS_STEPS = 24  # Krylov dimension of the Lanczos candidate after a slow power iteration
 SETTLED = 2.0**-46  # theta has settled when a power step raises it by less than this, relatively
 HOPELESS_GAP = 1.0  # the Krylov bound stops being tried once alpha exceeds rho by this fraction of rho
@@ -650,72 +649,33 @@ def _batched_chains(log_slopes: Array, chains: tuple[tuple[Array, Ord, bool], ..
 
 
 def _batched_norm_2(P: Array, left: Array, frob2: Array | None = None) -> tuple[Array, Array]:
-    """||P_i||_2 for a batch: ``log_norm_2``'s Kato-Temple certificate, vectorised; LAPACK's SVD for the rest.
+    """||P_i||_2 for a batch: ``log_norm_2``'s Kato-Temple certificate case by case (compiled), LAPACK's SVD for the rest.
 
-    ``left`` holds warm starts (left singular vector estimates); returns the norms and the new estimates. The vectors
-    come from powers of G = P^T P / ||P||_F^2: BATCH_SQUARINGS squarings give G^(2^s), and each of BATCH_POWER_STEPS
-    steps multiplies by it (2^s power steps at the cost of one; the first test is of the warm start itself), then tests the
-    Kato-Temple bound with P itself, exactly as
-    ``log_norm_2`` does; G's powers only choose the vector, so their rounding cannot weaken the certificate. Each step
-    works on the cases not yet certified only. A certified value is within RELATIVE + 8 d^1.5 u of the norm, an SVD
-    value within svd_error(d): ``evaluation_error`` covers both. ``frob2``: the computed ||P_i||_F^2, where known.
+    ``left`` holds warm starts (left singular vector estimates); returns the norms and the new estimates. Each case
+    takes at most BATCH_POWER_STEPS power steps from P^T left and stops at its own certificate
+    (``kernels.certify_2_norms``); the cases without one (no gap, or a slow iteration) go to LAPACK's SVD together.
+    A certified value is within RELATIVE + 8 d^1.5 u of the norm, an SVD value within svd_error(d):
+    ``evaluation_error`` covers both. ``frob2``: the computed ||P_i||_F^2, where known.
     """
-    B, d = P.shape[0], P.shape[2]
+    from .kernels import certify_2_norms  # Numba's import and the cached code load only where a batch needs them
+
     if frob2 is None:
         frob2 = np.einsum("bij,bij->b", P, P)
-    norms = np.zeros(B)
-    lefts = np.full((B, d), d**-0.5)  # the zero products keep the constant vector
-    positive = frob2 > 0.0
-    active = np.arange(B) if positive.all() else np.flatnonzero(positive)
-    Pa, fa = (P, frob2) if active.size == B else (P[active], frob2[active])
-    x = (left[active, None, :] @ Pa)[:, 0, :]  # P^T left, as a row vector times P (no transposed view)
-    G = None
-    for step in range(BATCH_POWER_STEPS + 1):
-        if active.size == 0:
-            break
-        if step:  # the warm start alone certifies about half the cases; G's powers only for the rest
-            if G is None:
-                G = np.matmul(np.ascontiguousarray(Pa.transpose(0, 2, 1)), Pa)
-                G /= fa[:, None, None]  # eigenvalues in [0, 1]: no power of G overflows
-                for _ in range(BATCH_SQUARINGS):
-                    G = G @ G
-            x = (G @ x[:, :, None])[:, :, 0]
-        x = _unit_rows(x, d)
-        Px = (Pa @ x[:, :, None])[:, :, 0]
-        theta = np.einsum("bi,bi->b", Px, Px)
-        g = (Px[:, None, :] @ Pa)[:, 0, :]
-        residual = g - theta[:, None] * x
-        r2 = np.einsum("bi,bi->b", residual, residual)
-        gap = theta - (fa - theta)  # theta - alpha: every other eigenvalue of P^T P is <= alpha
-        ok = (gap >= GAP * theta) & (r2 <= RELATIVE * theta * gap)
-        if ok.any():
-            done = active[ok]
-            root = np.sqrt(theta[ok])
-            norms[done] = np.sqrt(theta[ok] + r2[ok] / gap[ok])
-            lefts[done] = Px[ok] / root[:, None]  # theta > 0 where certified
-            keep = ~ok
-            active, Pa, fa, x = active[keep], Pa[keep], fa[keep], x[keep]
-            G = None if G is None else G[keep]
-    if active.size:
-        norms[active] = np.linalg.svd(Pa, compute_uv=False)[:, 0]
-        lefts[active] = _unit_rows((Pa @ x[:, :, None])[:, :, 0], d)
+    B, d = P.shape[0], P.shape[2]
+    norms, lefts = np.empty(B), np.empty((B, d))
+    P, left, frob2 = np.ascontiguousarray(P), np.ascontiguousarray(left), np.ascontiguousarray(frob2, dtype=float)
+    fails = certify_2_norms(P, left, frob2, BATCH_POWER_STEPS, RELATIVE, GAP, SETTLED, HOPELESS, norms, lefts)
+    if fails.size:
+        norms[fails] = np.linalg.svd(P[fails], compute_uv=False)[:, 0]
     return norms, lefts
-
-
-def _unit_rows(rows: Array, d: int) -> Array:
-    """Each row scaled to length 1; a zero row becomes the constant unit vector."""
-    size = np.sqrt(np.einsum("bi,bi->b", rows, rows))
-    if size.all():
-        return cast(Array, rows / size[:, None])
-    return cast(Array, np.where(size[:, None] > 0, rows / np.where(size > 0, size, 1.0)[:, None], d**-0.5))
 
 
 def chain_log_norms_batched(W: Array, U: Array, b: Array, xs: Array, s0: Array | None = None, activation: str = "tanh", ord: Ord = 2) -> Array:
     """chain_log_norms for a batch of B independent RNNs of one size: W is B x d x d, xs is B x T x m; returns B x T.
 
     Meant for many small cases at once (property tests, sweeps): every step is one batched
-    matrix product, and the 2-norm is certified by a vectorised power iteration with the Kato-Temple bound, the batched
-    SVD's largest singular value only where that does not apply (``_batched_norm_2``).
+    matrix product, and the 2-norm is certified case by case by a compiled power iteration with the Kato-Temple bound,
+    the batched SVD's largest singular value only where that does not apply (``_batched_norm_2``).
     """
     ord = check_ord(ord)
     act = numeric(activation)
