@@ -366,12 +366,14 @@ def test_the_first_vector_tested_is_the_one_given() -> None:
 
 
 @pytest.mark.parametrize("d", [1, 7, 90, 91, 128, 257])
-def test_the_sum_of_squares_in_blocks_is_the_frobenius_norm_squared(d: int) -> None:
-    """Across block boundaries (90^2 < 8192 < 91^2) every entry is counted once: exact on integers, to rounding on floats."""
+def test_the_sum_of_squares_is_the_frobenius_norm_squared(d: int) -> None:
+    """Every entry counted once, and the chain's carried row (P is the first d rows of the block) not at all: exact on
+    integers, to rounding on floats."""
     from verify.engine import _sum_of_squares
 
     rng = np.random.default_rng(d)
-    integers = rng.integers(-9, 10, size=(d, d)).astype(np.float64)
+    block = rng.integers(-9, 10, size=(d + 1, d)).astype(np.float64)
+    integers = block[:d]
     assert _sum_of_squares(integers) == float(np.sum(integers.astype(np.int64) ** 2))
     P = rng.standard_normal((d, d))
     assert _sum_of_squares(P) == pytest.approx(float(mpmath.fsum(mpmath.mpf(x) ** 2 for x in P.reshape(-1))), rel=d * d * 2.0**-52)
