@@ -265,7 +265,9 @@ def machine() -> str:
     except Exception:  # noqa: BLE001 (older numpy: no dict mode)
         pass
     where = f"{platform.platform()}, {platform.processor() or platform.machine()}, {cpus} CPUs"
-    return f"{where}, Python {platform.python_version()}, NumPy {np.__version__} (BLAS: {blas})"
+    import numba
+
+    return f"{where}, Python {platform.python_version()}, NumPy {np.__version__} (BLAS: {blas}), Numba {numba.__version__}"
 
 
 def main(argv: list[str] | None = None) -> int:
