@@ -401,7 +401,9 @@ def test_batched_agrees_with_single_and_carries_its_bound_inputs() -> None:
     for name in NUMERIC:
         for ord in ORDS:
             batched = chain_log_norms_batched(W, U, b, xs, s0, name, ord)
-            # Two certified 2-norms of one product may differ by what each may differ from the norm; the others to rounding
+            # Two certified 2-norms of one product may differ by what each may differ from the norm; the others to rounding.
+            # (These products do not cancel; where one does, the two products' own rounding differs by bound (a), relative
+            # to the magnitude, and so may their norms.)
             close = 2 * evaluation_error(d) if ord == 2 else 1e-12
             for i in range(B):
                 np.testing.assert_allclose(batched[i], chain_log_norms(W[i], U[i], b[i], xs[i], s0[i], name, ord), rtol=1e-12, atol=close)
@@ -766,6 +768,11 @@ def test_the_compiled_certificate_is_an_upper_bound_within_the_stated_error() ->
     exact = np.linalg.svd(Q[0])[0][:, 0][None]
     assert certify_2_norms(Q, exact, frob2[:1] / 4, 1, RELATIVE, GAP, SETTLED, HOPELESS, norms, lefts).size == 0
     assert certify_2_norms(Q, left[1:2], frob2[:1] / 4, 1, RELATIVE, GAP, SETTLED, HOPELESS, norms, lefts).size == 1
+    # P^T left = 0 and P x = 0 (W = [[1, -1], [-1, 1]] under the identity): no certificate, and the constant vector next
+    R = np.array([[[1.0, -1.0], [-1.0, 1.0]]])
+    flat = np.full((1, 2), 0.5**0.5)
+    assert list(certify_2_norms(R, flat, np.array([4.0]), 64, RELATIVE, GAP, SETTLED, HOPELESS, norms[:1], lefts[:1, :2])) == [0]
+    assert np.all(lefts[0, :2] == 0.5**0.5)
 
 
 def test_a_flat_spectrum_is_certified_by_the_krylov_space() -> None:

@@ -36,6 +36,7 @@ from verify.claims import (
     tightness_case,
     tightness_ratio,
 )
+from verify.engine import ORDS, Ord
 from verify.strategies import LAG, Case, LinearCase
 
 DPS = 60
@@ -332,6 +333,18 @@ def test_submultiplicativity_default_norm_equality_and_zero() -> None:
     assert submultiplicative(A, B)
     assert submultiplicative(2.0 * np.eye(3), 3.0 * np.eye(3))
     assert submultiplicative(np.zeros((2, 2)), B)
+
+
+@pytest.mark.parametrize("ord", ORDS, ids=str)
+def test_submultiplicativity_holds_for_tiny_and_huge_factors(ord: Ord) -> None:
+    """Factors whose squares (or product) leave the normal range: Hypothesis found A = [[2]], B = [[9.7e-163]] failing the
+    Frobenius norm, computed from subnormal squares. Scaled by powers of two first, every norm keeps its digits."""
+    rng = np.random.default_rng(8)
+    assert submultiplicative(np.array([[2.0]]), np.array([[9.66736427e-163]]), ord)
+    for scale_a, scale_b in ((1.0, 1e-160), (1e-160, 1e-160), (1e150, 1e-150), (1e200, 1e100), (1e-310, 1.0)):
+        A, B = scale_a * rng.standard_normal((3, 3)), scale_b * rng.standard_normal((3, 3))
+        assert submultiplicative(A, B, ord), (scale_a, scale_b)
+    assert not submultiplicative(np.diag([1e-160, 1.5e-160]), np.diag([1.5e-160, 1e-160]), -2)  # and still refutes at tiny scales
 
 
 def test_submultiplicativity_is_refuted_for_a_norm_that_is_not_submultiplicative() -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import mpmath
 import numpy as np
@@ -84,8 +84,19 @@ def diagonal_norm_bounded(a: Array, activation: str) -> bool:
 
 
 def submultiplicative(A: Array, B: Array, ord: Ord = 2) -> bool:
-    """Statement 8: ||AB|| <= ||A|| ||B||, up to rounding."""
+    """Statement 8: ||AB|| <= ||A|| ||B||, up to rounding.
+
+    Both sides are homogeneous in A and in B, so each is first scaled by an exact power of two to a largest entry in
+    [1/2, 1): a norm of tiny entries (the Frobenius norm squares them) would otherwise be computed from subnormal
+    numbers, with no relative accuracy left (A = [[2]], B = [[9.7e-163]] failed so)."""
+    A, B = _unit_scaled(A), _unit_scaled(B)
     return bool(np.linalg.norm(A @ B, ord) <= np.linalg.norm(A, ord) * np.linalg.norm(B, ord) * (1 + 1e-12) + 1e-300)
+
+
+def _unit_scaled(M: Array) -> Array:
+    """M times the power of two that brings its largest entry into [1/2, 1) (exact); a zero M as it is."""
+    peak = float(np.max(np.abs(M), initial=0.0))
+    return M if peak == 0.0 else cast(Array, np.ldexp(M, -np.frexp(peak)[1]))
 
 
 def tightness_case(activation: str, W: Array, steps: int) -> Case:

@@ -278,6 +278,8 @@ def log_norm_2(P: Array, start: Array, frob2: float | None = None, work: Array |
     ``frob2`` is ||P||_F^2 as computed, when the caller has it; ``work``, a d x d buffer for the Cholesky route.
     ``right``, where the caller has it, stands for P^T start (a chain carries it along with its product): the first
     vector tested, without the matrix-vector product. Whatever vector is tested, the certificate is its own.
+    P is expected scaled as the chain keeps it (||P||_F^2 in [2^-LOOSE, 2^LOOSE]): near the ends of the float range
+    theta, r^2 and ||P||_F^2 under- or overflow, and the tests below would not mean what they say.
     """
     if frob2 is None:
         frob2 = float(np.einsum("ij,ij->", P, P))
@@ -653,7 +655,9 @@ def _batched_norm_2(P: Array, left: Array, frob2: Array | None = None) -> tuple[
     takes at most BATCH_POWER_STEPS power steps from P^T left and stops at its own certificate
     (``kernels.certify_2_norms``); the cases without one (no gap, or a slow iteration) go to LAPACK's SVD together.
     A certified value is within RELATIVE + 8 d^1.5 u of the norm, an SVD value within svd_error(d):
-    ``evaluation_error`` covers both. ``frob2``: the computed ||P_i||_F^2, where known.
+    ``evaluation_error`` covers both. ``frob2``: the computed ||P_i||_F^2, where known. As for ``log_norm_2``, each P_i
+    is expected scaled as the chains keep it (||P_i||_F^2 in about [2^-LOOSE, 2^LOOSE]): near the ends of the float
+    range the squares under- or overflow, and neither test means anything there.
     """
     from .kernels import certify_2_norms  # Numba's import and the cached code load only where a batch needs them
 

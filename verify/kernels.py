@@ -24,7 +24,9 @@ from numba import njit
 def certify_2_norms(P, left, frob2, steps, relative, gap_fraction, settled, hopeless, norms, lefts):  # noqa: ANN001, ANN201
     """Certify ||P_b||_2 for each b, warm-started from ``left[b]``; returns the indices of the cases left uncertified.
 
-    ``frob2[b]`` is the computed ||P_b||_F^2. Each case starts from x = P^T left / ||P^T left|| and takes at most
+    ``frob2[b]`` is the computed ||P_b||_F^2, and P_b is scaled as the chains keep it (||P_b||_F^2 in about
+    [2^-32, 2^32]; near the ends of the float range the squares under- or overflow and the tests mean nothing).
+    Each case starts from x = P^T left / ||P^T left|| and takes at most
     ``steps`` power steps x <- P^T P x / ||P^T P x||. Written out: ``norms[b]``, the certified norm (0 for a zero
     product), and ``lefts[b]``, P x / ||P x||, the next lag's warm start (the constant unit vector where P x = 0). A
     case without the gap (theta - alpha < ``gap_fraction`` theta) stops early once theta has ``settled`` (its relative
