@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import mpmath
@@ -773,6 +774,34 @@ def test_the_compiled_certificate_is_an_upper_bound_within_the_stated_error() ->
     flat = np.full((1, 2), 0.5**0.5)
     assert list(certify_2_norms(R, flat, np.array([4.0]), 64, RELATIVE, GAP, SETTLED, HOPELESS, norms[:1], lefts[:1, :2])) == [0]
     assert np.all(lefts[0, :2] == 0.5**0.5)
+
+
+def test_the_compiled_certificate_works_where_no_cache_can_be_written() -> None:
+    """A read-only install without a writable cache directory: Numba has nowhere to cache the machine code, and the
+    kernel is compiled in the process instead of failing at import (a fresh interpreter with Numba's places removed)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import numba.core.caching as caching; caching.CacheImpl._locator_classes = []\n"
+        "import numpy as np; from verify.engine import _batched_norm_2\n"
+        "print(_batched_norm_2(3.0 * np.eye(2)[None], np.full((1, 2), 0.5 ** 0.5))[0][0])\n"
+    )
+    root = Path(derive.__file__).parent.parent
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout) == pytest.approx(3.0, rel=1e-11)
+    # Any other error of Numba's is not taken for that one; and where a place exists, the code is cached there
+    other = (
+        "import numba\nreal = numba.njit\n"
+        "def refuse(*a, **k):\n    if k.get('cache'):\n        raise RuntimeError('something else')\n    return real(*a, **k)\n"
+        "numba.njit = refuse\nimport verify.kernels\n"
+    )
+    refused = subprocess.run([sys.executable, "-c", other], capture_output=True, text=True, timeout=300, cwd=root)
+    assert refused.returncode != 0 and "something else" in refused.stderr
+    from verify.kernels import certify_2_norms
+
+    assert certify_2_norms.stats.cache_path is not None
 
 
 def test_a_flat_spectrum_is_certified_by_the_krylov_space() -> None:

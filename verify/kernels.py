@@ -9,18 +9,31 @@ alpha = ||P||_F^2 - theta, and the Kato-Temple value sqrt(theta + r^2 / (theta -
 theta - alpha >= gap theta and r^2 <= relative theta (theta - alpha). The dot products are summed in another order
 than NumPy's; the error statement holds for any order.
 
-The compiled code is cached beside this file (``cache=True``), so it is compiled once per installation.
+The compiled code is cached beside this file, or in Numba's cache directory where this one is read-only, so it is
+compiled once per installation; where neither can be written, it is compiled once per process instead.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+def _compiled(function: Callable[..., Any]) -> Any:
+    """``function`` compiled by Numba, its machine code cached on disk where Numba finds a place to write it."""
+    try:
+        return njit(cache=True)(function)
+    except RuntimeError as error:  # "no locator available": a read-only install and no writable cache directory
+        if "no locator" not in str(error):
+            raise
+        return njit(function)
+
+
+@_compiled
 def certify_2_norms(P, left, frob2, steps, relative, gap_fraction, settled, hopeless, norms, lefts):  # noqa: ANN001, ANN201
     """Certify ||P_b||_2 for each b, warm-started from ``left[b]``; returns the indices of the cases left uncertified.
 
