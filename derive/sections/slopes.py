@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..activations import ACTIVATIONS, derive_gamma
+from ..activations import ACTIVATIONS, Root, derive_gamma
 from ..config import Config
 from ..document import Display, Paragraph, Ref, Section, Table
 from ..expressions import Conjunction
@@ -13,8 +13,9 @@ from . import BuildContext
 
 KEY = "slopes"
 
-#: One row of the registry's table: name, phi(z), gamma (or its enclosure's midpoint), where it is attained, the kinks.
-Row = tuple[str, sp.Expr, sp.Expr, bool, tuple[sp.Basic, ...], tuple[tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr], ...]]
+#: One row of the registry's table: name, phi(z), gamma (or its enclosure's midpoint), where it is attained, the kinks,
+#: and the critical points without a closed form (each a root of phi'' = 0, enclosed, with phi' there rewritten).
+Row = tuple[str, sp.Expr, sp.Expr, bool, tuple[sp.Basic, ...], tuple[tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr], ...], tuple[Root, ...]]
 
 
 def prepare(config: Config) -> tuple[Row, ...]:
@@ -26,7 +27,7 @@ def prepare(config: Config) -> tuple[Row, ...]:
             continue
         g = derive_gamma(name, notation(config.notation).variable)
         kinks = tuple((k.point, k.left, k.right, k.value) for k in g.kinks)
-        rows.append((name, g.phi, g.gamma, g.exact, g.attaining(), kinks))
+        rows.append((name, g.phi, g.gamma, g.exact, g.attaining(), kinks, g.roots))
     return tuple(rows)
 
 
@@ -76,23 +77,43 @@ def _kinks(kinks: tuple[tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr], ...], z: sp.S
     return tuple(shown)
 
 
-def _silu(rows: tuple[Row, ...], z: sp.Symbol, gamma_name: str) -> tuple[object, ...]:
-    """The sentence on SiLU's critical points, with its root as derived (nothing when SiLU is not in the table)."""
-    found = [places for name, _, _, exact, places, _ in rows if name == "silu" and not exact and places]
-    if not found:
-        return ()
-    root = sp.Float(found[0][0], 5)
-    return (
-        " SiLU's slope has its critical points at the two roots ",
-        sp.Symbol(rf"{z} \approx \pm {root}"),
-        " of ",
-        sp.Eq(sp.Symbol(f"({z} - 2) e^{{{z}}}"), sp.Symbol(f"{z} + 2"), evaluate=False),
-        ", which has no closed form; the positive one, ",
-        sp.Symbol(f"{z}^*"),
-        ", isolated in ball arithmetic, gives the maximum ",
-        sp.Eq(sp.Symbol(gamma_name), sp.Symbol(rf"{z}^*/4 + \tfrac{{1}}{{2}}"), evaluate=False),
-        ", shown to five digits.",
-    )
+def _without_closed_form(rows: tuple[Row, ...], z: sp.Symbol, gamma_name: str) -> tuple[object, ...]:
+    """A sentence for each activation of the table whose slope has critical points without a closed form: the equation
+    they solve, where its roots lie, and gamma as the derivation rewrote phi' at the root that attains it."""
+    sentences: list[object] = []
+    for name, _, _, _, places, _, roots in rows:
+        if not roots or not places:
+            continue
+        top = min(roots, key=lambda r: abs((r.lo + r.hi) / 2 - places[0]))  # the argmax is this root's midpoint, to 20 digits
+        variable = next(iter(top.slope_form.free_symbols | top.equation.free_symbols))
+        star = sp.Symbol(f"{z}^*")
+        mids = [sp.Float((r.lo + r.hi) / 2, 5) for r in roots]
+        symmetric = len(roots) == 2 and roots[0].lo <= -roots[1].lo and -roots[1].hi <= roots[0].hi  # enclosures mirrored
+        where = rf"\pm {abs(mids[0])}" if symmetric else ", ".join(str(m) for m in mids)
+        sentences += [
+            " The slope of ",
+            sp.Symbol(ACTIVATIONS[name].symbol),
+            " has its critical points at the two roots " if len(roots) == 2 else " has its critical points at the roots ",
+            sp.Symbol(rf"{z} \approx {where}"),
+            " of ",
+            _collected(top.equation.subs(variable, z), z),
+            ", which has no closed form; the ",
+            "positive" if top.lo > 0 else "negative" if top.hi < 0 else "maximising",
+            " one, ",
+            star,
+            ", isolated in ball arithmetic, gives the maximum ",
+            sp.Eq(sp.Symbol(gamma_name), top.slope_form.subs(variable, star), evaluate=False),
+            ", shown to five digits.",
+        ]
+    return tuple(sentences)
+
+
+def _collected(equation: sp.Eq, z: sp.Symbol) -> sp.Eq:
+    """The equation as a e^z = b where it is linear in e^z (SiLU's: (z - 2) e^z = z + 2), else as it stands."""
+    parts = sp.collect(sp.expand(equation.lhs - equation.rhs), sp.exp(z), evaluate=False)
+    if set(parts) != {sp.exp(z), sp.Integer(1)}:
+        return equation
+    return sp.Eq(sp.Mul(parts[sp.exp(z)], sp.exp(z), evaluate=False), -parts[sp.Integer(1)], evaluate=False)
 
 
 def _registry(rows: tuple[Row, ...], variable: str, gamma_name: str) -> tuple[Paragraph, Table, Paragraph]:
@@ -106,7 +127,7 @@ def _registry(rows: tuple[Row, ...], variable: str, gamma_name: str) -> tuple[Pa
             "sigmoid and tanh are checked when this report is built, by ",
             Ref("gamma"),
             "; the values below come from the same code and are checked by the test suite against an independent enclosure and a fine grid.",
-            *_silu(rows, z, gamma_name),
+            *_without_closed_form(rows, z, gamma_name),
         ),
         "The other activations",
     )
@@ -114,12 +135,12 @@ def _registry(rows: tuple[Row, ...], variable: str, gamma_name: str) -> tuple[Pa
         (("activation",), (sp.Symbol(rf"\varphi({z})"),), (sp.Symbol(gamma_name),), ("attained",)),
         tuple(
             ((name.replace("_", " "),), (phi,), (gamma if exact else sp.Symbol(rf"\approx {sp.Float(gamma, 5)}"),), _attained(places, z, exact))
-            for name, phi, gamma, exact, places, _ in rows
+            for name, phi, gamma, exact, places, _, _ in rows
         ),
         "llll",
     )
     kinked: list[object] = []
-    for name, _, _, _, _, kinks in rows:
+    for name, _, _, _, _, kinks, _ in rows:
         if kinks:
             kinked += [*(("; ",) if kinked else ()), name.replace("_", " "), " at ", *_kinks(kinks, z)]
     after = Paragraph(
