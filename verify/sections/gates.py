@@ -69,11 +69,8 @@ def build(context: BuildContext) -> Section:
     cells = [r.cell[1] for r in rows]
     after = Paragraph(
         (
-            "At lag ",
-            sp.Integer(rows[0].lag),
-            " the two LSTM columns coincide, since ",
-            sp.Eq(sp.Symbol(r"\partial c_t / \partial c_{t-1}"), sp.Symbol(r"\operatorname{diag}(f_t)"), evaluate=False),
-            ". At the lags shown, the plain network's chain falls to about ",
+            *(("At lag ", sp.Integer(1), " the two LSTM columns coincide, since ", st["lstm"].args[0], ". ") if rows[0].lag == 1 else ()),
+            "At the lags shown, the plain network's chain falls to about ",
             sp.Float(last.plain[1], 2),
             " by lag ",
             sp.Integer(last.lag),
